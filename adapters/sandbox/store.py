@@ -1,0 +1,300 @@
+"""The sandbox's object store: every HubSpot and Salesforce record, in one SQLite table.
+
+Records are addressed by ``kind`` (e.g. ``hubspot.contacts``, ``salesforce.Lead``) and a string id.
+Properties are a JSON object; ``created_ms``/``updated_ms`` are columns so incremental queries use an
+index. The API layers translate their filter languages to SQL over ``prop_sql(name)`` expressions and
+bind every value as a parameter. One writer (the server's event loop thread) at a time.
+
+Change listeners (``subscribe``) see every create/update/archive; the webhook sender and the Salesforce
+assignment rule hang off them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from adapters.sandbox.clock import Clock
+
+_PROP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+# Columns that may be used directly in WHERE/ORDER BY instead of a JSON property.
+COLUMNS = {
+    "id": "id",
+    "seq": "seq",
+    "created_ms": "created_ms",
+    "updated_ms": "updated_ms",
+    "archived": "archived",
+}
+
+IdFactory = Callable[[str, int], str]
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One record as the store holds it."""
+
+    kind: str
+    id: str
+    seq: int
+    properties: dict[str, Any]
+    created_ms: int
+    updated_ms: int
+    archived: bool = False
+    archived_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write did: ``action`` is ``created``, ``updated``, ``archived`` or ``restored``."""
+
+    action: str
+    before: StoredObject | None
+    after: StoredObject
+    changed: dict[str, Any] = field(default_factory=dict)
+    source: str = "API"
+
+
+def prop_sql(name: str) -> str:
+    """SQL expression for a property (or a column); refuses names that are not plain identifiers."""
+    if name in COLUMNS:
+        return COLUMNS[name]
+    if not _PROP_NAME.match(name):
+        raise ValueError(f"invalid property name {name!r}")
+    return f"json_extract(props, '$.\"{name}\"')"
+
+
+def _default_id(_kind: str, seq: int) -> str:
+    return str(seq)
+
+
+class ObjectStore:
+    """SQLite-backed store of sandbox records, with change notification."""
+
+    def __init__(self, path: str = ":memory:", *, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode = WAL" if path != ":memory:" else "PRAGMA journal_mode = MEMORY")
+        self.conn.execute("PRAGMA synchronous = OFF")  # a sandbox: speed over durability
+        self.conn.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS objects (
+                kind TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, props TEXT NOT NULL,
+                created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+                archived INTEGER NOT NULL DEFAULT 0, archived_ms INTEGER,
+                PRIMARY KEY (kind, seq)
+            ) WITHOUT ROWID;
+            CREATE UNIQUE INDEX IF NOT EXISTS objects_id ON objects (kind, id);
+            CREATE INDEX IF NOT EXISTS objects_updated ON objects (kind, updated_ms, seq);
+            CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, last INTEGER NOT NULL);
+            """
+        )
+        self._id_factories: dict[str, IdFactory] = {}
+        self._listeners: list[Callable[[Change], None]] = []
+        self._email_indexes: set[str] = set()
+
+    # -- configuration -------------------------------------------------------------------------
+    def set_id_factory(self, kind: str, factory: IdFactory) -> None:
+        """Use ``factory(kind, seq)`` to make ids of ``kind`` (e.g. Salesforce's 18-char ids)."""
+        self._id_factories[kind] = factory
+
+    def index_property(self, kind: str, name: str) -> None:
+        """Create an expression index on a property of ``kind`` (e.g. email) for fast lookups."""
+        safe = re.sub(r"\W", "_", f"{kind}_{name}")
+        self.conn.execute(f"CREATE INDEX IF NOT EXISTS ix_{safe} ON objects (kind, {prop_sql(name)})")
+
+    def subscribe(self, listener: Callable[[Change], None]) -> None:
+        """Call ``listener`` after every write."""
+        self._listeners.append(listener)
+
+    # -- writes -----------------------------------------------------------------------------------
+    def _next_seq(self, kind: str, count: int = 1) -> int:
+        row = self.conn.execute(
+            "INSERT INTO sequences (kind, last) VALUES (?, ?) "
+            "ON CONFLICT(kind) DO UPDATE SET last = last + excluded.last RETURNING last",
+            (kind, count),
+        ).fetchone()
+        return int(row[0]) - count + 1
+
+    def new_id(self, kind: str) -> tuple[int, str]:
+        """Reserve the next sequence number of ``kind`` and the id it maps to."""
+        seq = self._next_seq(kind)
+        return seq, self._id_factories.get(kind, _default_id)(kind, seq)
+
+    def create(
+        self, kind: str, properties: dict[str, Any], *, source: str = "API", created_ms: int | None = None
+    ) -> StoredObject:
+        """Insert a new record and return it."""
+        seq, oid = self.new_id(kind)
+        now = self.clock.now_ms()
+        created = created_ms if created_ms is not None else now
+        self.conn.execute(
+            "INSERT INTO objects (kind, seq, id, props, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, seq, oid, json.dumps(properties), created, max(now, created)),
+        )
+        obj = StoredObject(kind, oid, seq, dict(properties), created, max(now, created))
+        self._emit(Change("created", None, obj, dict(properties), source))
+        return obj
+
+    def bulk_create(self, kind: str, rows: Iterable[tuple[dict[str, Any], int | None]], *, batch: int = 5000) -> int:
+        """Insert many records fast (seeding): ``rows`` yields (properties, created_ms). No listeners fire."""
+        total = 0
+        factory = self._id_factories.get(kind, _default_id)
+        chunk: list[tuple[dict[str, Any], int | None]] = []
+
+        def flush() -> None:
+            nonlocal total
+            if not chunk:
+                return
+            first = self._next_seq(kind, len(chunk))
+            now = self.clock.now_ms()
+            values = []
+            for offset, (props, created) in enumerate(chunk):
+                c = created if created is not None else now
+                values.append((kind, first + offset, factory(kind, first + offset), json.dumps(props), c, max(c, now)))
+            self.conn.execute("BEGIN")
+            self.conn.executemany(
+                "INSERT INTO objects (kind, seq, id, props, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            self.conn.execute("COMMIT")
+            total += len(chunk)
+            chunk.clear()
+
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= batch:
+                flush()
+        flush()
+        return total
+
+    def update(self, kind: str, oid: str, changes: dict[str, Any], *, source: str = "API") -> StoredObject:
+        """Merge ``changes`` into a live record (a ``None`` value removes the property); bumps updated_ms."""
+        before = self.get(kind, oid)
+        if before is None:
+            raise KeyError(oid)
+        props = dict(before.properties)
+        for key, value in changes.items():
+            if value is None:
+                props.pop(key, None)
+            else:
+                props[key] = value
+        now = max(self.clock.now_ms(), before.updated_ms)
+        self.conn.execute(
+            "UPDATE objects SET props = ?, updated_ms = ? WHERE kind = ? AND id = ?",
+            (json.dumps(props), now, kind, oid),
+        )
+        after = StoredObject(kind, oid, before.seq, props, before.created_ms, now, before.archived, before.archived_ms)
+        changed = {k: v for k, v in changes.items() if before.properties.get(k) != v}
+        self._emit(Change("updated", before, after, changed, source))
+        return after
+
+    def archive(self, kind: str, oid: str, *, source: str = "API") -> StoredObject:
+        """Mark a record archived/deleted (it stays readable with include_archived)."""
+        before = self.get(kind, oid)
+        if before is None:
+            raise KeyError(oid)
+        now = max(self.clock.now_ms(), before.updated_ms)
+        self.conn.execute(
+            "UPDATE objects SET archived = 1, archived_ms = ?, updated_ms = ? WHERE kind = ? AND id = ?",
+            (now, now, kind, oid),
+        )
+        after = StoredObject(kind, oid, before.seq, before.properties, before.created_ms, now, True, now)
+        self._emit(Change("archived", before, after, {}, source))
+        return after
+
+    def _emit(self, change: Change) -> None:
+        for listener in self._listeners:
+            listener(change)
+
+    # -- reads ------------------------------------------------------------------------------------
+    def get(self, kind: str, oid: str, *, include_archived: bool = False) -> StoredObject | None:
+        """The record with this id, or None (archived ones only when asked)."""
+        row = self.conn.execute(
+            "SELECT kind, id, seq, props, created_ms, updated_ms, archived, archived_ms FROM objects "
+            "WHERE kind = ? AND id = ?",
+            (kind, oid),
+        ).fetchone()
+        if row is None or (row[6] and not include_archived):
+            return None
+        return _to_object(row)
+
+    def get_many(self, kind: str, ids: Sequence[str], *, include_archived: bool = False) -> list[StoredObject]:
+        """Records for ``ids`` that exist, in the order asked."""
+        found = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            for row in self.conn.execute(
+                "SELECT kind, id, seq, props, created_ms, updated_ms, archived, archived_ms FROM objects "
+                f"WHERE kind = ? AND id IN ({marks})",
+                (kind, *part),
+            ):
+                if include_archived or not row[6]:
+                    found[row[1]] = _to_object(row)
+        return [found[i] for i in ids if i in found]
+
+    def select(
+        self,
+        kind: str,
+        *,
+        where: str = "1",
+        params: Sequence[Any] = (),
+        order_by: Sequence[tuple[str, bool]] = (("seq", False),),
+        limit: int | None = None,
+        offset: int = 0,
+        archived: bool | None = False,
+    ) -> list[StoredObject]:
+        """Records matching a SQL ``where`` (built with ``prop_sql``, values bound in ``params``).
+
+        ``archived``: False = live only, True = archived only, None = both. ``order_by`` is a list of
+        (property-or-column, descending) pairs.
+        """
+        clauses = ["kind = ?", f"({where})"]
+        if archived is not None:
+            clauses.append("archived = ?")
+        args: list[Any] = [kind, *params] + ([int(archived)] if archived is not None else [])
+        order = ", ".join(f"{prop_sql(name)} {'DESC' if desc else 'ASC'}" for name, desc in order_by) or "seq"
+        sql = (
+            "SELECT kind, id, seq, props, created_ms, updated_ms, archived, archived_ms FROM objects "
+            f"WHERE {' AND '.join(clauses)} ORDER BY {order}"
+        )
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [_to_object(row) for row in self.conn.execute(sql, args)]
+
+    def count(self, kind: str, *, where: str = "1", params: Sequence[Any] = (), archived: bool | None = False) -> int:
+        """How many records match (same arguments as ``select``)."""
+        clauses = ["kind = ?", f"({where})"]
+        args: list[Any] = [kind, *params]
+        if archived is not None:
+            clauses.append("archived = ?")
+            args.append(int(archived))
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM objects WHERE {' AND '.join(clauses)}", args).fetchone()[0])
+
+    def iter_all(self, kind: str, *, archived: bool | None = False, batch: int = 2000) -> Iterator[StoredObject]:
+        """Every record of ``kind`` in seq order, read in batches (constant memory)."""
+        last = 0
+        while True:
+            rows = self.select(kind, where="seq > ?", params=(last,), limit=batch, archived=archived)
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1].seq
+
+    def kinds(self) -> dict[str, int]:
+        """Record counts (live) per kind."""
+        return dict(self.conn.execute("SELECT kind, COUNT(*) FROM objects WHERE archived = 0 GROUP BY kind"))
+
+    def clear(self) -> None:
+        """Forget every record (sequences restart)."""
+        self.conn.execute("DELETE FROM objects")
+        self.conn.execute("DELETE FROM sequences")
+
+
+def _to_object(row: tuple[Any, ...]) -> StoredObject:
+    return StoredObject(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], bool(row[6]), row[7])
