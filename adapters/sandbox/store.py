@@ -93,13 +93,21 @@ class ObjectStore:
             """
         )
         self._id_factories: dict[str, IdFactory] = {}
+        self._default_factory: IdFactory = _default_id
         self._listeners: list[Callable[[Change], None]] = []
         self._email_indexes: set[str] = set()
 
     # -- configuration -------------------------------------------------------------------------
-    def set_id_factory(self, kind: str, factory: IdFactory) -> None:
-        """Use ``factory(kind, seq)`` to make ids of ``kind`` (e.g. Salesforce's 18-char ids)."""
-        self._id_factories[kind] = factory
+    def set_id_factory(self, kind: str | None, factory: IdFactory) -> None:
+        """Use ``factory(kind, seq)`` to make ids of ``kind`` (None: of every kind without its own)."""
+        if kind is None:
+            self._default_factory = factory
+        else:
+            self._id_factories[kind] = factory
+
+    def id_for(self, kind: str, seq: int) -> str:
+        """The id the ``seq``-th record of ``kind`` gets (seeders use it to write references ahead)."""
+        return self._id_factories.get(kind, self._default_factory)(kind, seq)
 
     def index_property(self, kind: str, name: str) -> None:
         """Create an expression index on a property of ``kind`` (e.g. email) for fast lookups."""
@@ -122,7 +130,7 @@ class ObjectStore:
     def new_id(self, kind: str) -> tuple[int, str]:
         """Reserve the next sequence number of ``kind`` and the id it maps to."""
         seq = self._next_seq(kind)
-        return seq, self._id_factories.get(kind, _default_id)(kind, seq)
+        return seq, self.id_for(kind, seq)
 
     def create(
         self, kind: str, properties: dict[str, Any], *, source: str = "API", created_ms: int | None = None
@@ -140,9 +148,11 @@ class ObjectStore:
         return obj
 
     def bulk_create(self, kind: str, rows: Iterable[tuple[dict[str, Any], int | None]], *, batch: int = 5000) -> int:
-        """Insert many records fast (seeding): ``rows`` yields (properties, created_ms). No listeners fire."""
+        """Insert many records fast (seeding): ``rows`` yields (properties, created_ms). No listeners fire.
+
+        Ids follow the sequence, so the n-th record seeded into an empty kind has ``id_for(kind, n)``.
+        """
         total = 0
-        factory = self._id_factories.get(kind, _default_id)
         chunk: list[tuple[dict[str, Any], int | None]] = []
 
         def flush() -> None:
@@ -154,7 +164,8 @@ class ObjectStore:
             values = []
             for offset, (props, created) in enumerate(chunk):
                 c = created if created is not None else now
-                values.append((kind, first + offset, factory(kind, first + offset), json.dumps(props), c, max(c, now)))
+                seq = first + offset
+                values.append((kind, seq, self.id_for(kind, seq), json.dumps(props), c, max(c, now)))
             self.conn.execute("BEGIN")
             self.conn.executemany(
                 "INSERT INTO objects (kind, seq, id, props, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?)",
