@@ -1,0 +1,278 @@
+"""One engine runs every stream of every CRM: backfill, incremental changes, deletions, sweeps.
+
+Per stream and pass:
+
+1. ``sweep`` streams (small ones without a cursor, e.g. HubSpot owners) are read in full; what was not seen is
+   tombstoned.
+2. Otherwise a stream without state is backfilled through the CRM's list endpoint, page by page, each page
+   committed with the list cursor that follows it (crash-safe, resumable), then switches to incremental.
+3. Incremental: changes in (watermark - overlap, pass start] in (modified, id) keyset order, each page committed
+   with the new watermark. Deleted rows in the changes (Salesforce ``queryAll``) become tombstones.
+4. ``archived_list`` streams then scan the CRM's archived records (HubSpot) and tombstone them.
+
+A spent daily budget (``BudgetExhaustedError``) pauses that CRM until its reset, persisted so restarts do not
+hammer it; the other CRM carries on. Records that cannot be mapped are skipped with a logged reason.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import sqlite_utils
+
+from connector.cache import writes
+from connector.cache.writes import WriteCounts
+from connector.crm import CacheRecord, CrmReader, Page, Position, RawRecord
+from connector.db import transaction
+from connector.errors import BudgetExhaustedError, FatalError, InvalidRecordError, LeadrelayError
+from connector.logs import get_logger
+from connector.models import record_id
+from connector.sync import cursors
+from connector.sync.cursors import StreamState
+from connector.sync.progress import NullProgress, ProgressSink
+from connector.sync.streams import Stream
+
+log = get_logger("connector.sync")
+# Mapping code meets whatever a CRM (or a forger) sends; these mean "this record is garbage", not "we are broken".
+_GARBAGE = (TypeError, ValueError, KeyError, AttributeError, OverflowError)
+
+
+@dataclass
+class StreamReport:
+    """What one pass did to one stream."""
+
+    stream: str
+    mode: str = "incremental"
+    counts: WriteCounts = field(default_factory=WriteCounts)
+    skipped: int = 0
+    pages: int = 0
+    requests: int = 0
+
+
+@dataclass
+class SyncReport:
+    """What one pass did: per-stream reports, CRMs paused for budget, CRMs that failed, whether it was stopped."""
+
+    streams: list[StreamReport] = field(default_factory=list)
+    paused: dict[str, float] = field(default_factory=dict)  # crm -> resume_at (epoch seconds)
+    failed: dict[str, str] = field(default_factory=dict)  # crm -> error message
+    requests: dict[str, int] = field(default_factory=dict)
+    stopped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when no CRM failed (a budget pause is not a failure)."""
+        return not self.failed
+
+
+class _Stop(Exception):
+    """Internal: the caller asked the pass to stop between pages."""
+
+
+class SyncEngine:
+    """Runs sync passes over ``readers`` into the cache at ``db``."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        readers: Sequence[CrmReader],
+        *,
+        overlap_ms: dict[str, int] | None = None,
+        progress: ProgressSink | None = None,
+        now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.db = db
+        self.readers = list(readers)
+        self.overlap_ms = overlap_ms or {}
+        self.progress = progress or NullProgress()
+        self.now_ms = now_ms
+        self.should_stop = should_stop
+
+    # -- a pass --------------------------------------------------------------------------------------------------
+    def run_pass(self, *, full: bool = False) -> SyncReport:
+        """Sync every stream of every reader once; ``full`` forgets cursors first and re-reads everything."""
+        report = SyncReport()
+        for reader in self.readers:
+            if report.stopped:
+                break
+            self._run_crm(reader, full=full, report=report)
+        return report
+
+    def _run_crm(self, reader: CrmReader, *, full: bool, report: SyncReport) -> None:
+        crm = reader.crm
+        pause = cursors.paused_until(self.db.conn, crm)
+        if pause is not None:
+            report.paused[crm] = pause[0]
+            log.warning("crm_paused", crm=crm, resume_at=pause[0], reason=pause[1])
+            return
+        if full:
+            with transaction(self.db) as conn:
+                cursors.reset_states(conn, f"{crm}.")
+        before = reader.limiter.stats.total
+        until_ms = self.now_ms()  # the pass's upper bound: later changes belong to the next pass
+        try:
+            for stream in reader.streams():
+                report.streams.append(self._run_stream(reader, stream, until_ms))
+        except _Stop:
+            report.stopped = True
+            log.info("sync_stopped", crm=crm)
+        except BudgetExhaustedError as exc:
+            resume_at = exc.resume_at or time.time() + 3600
+            with transaction(self.db) as conn:
+                cursors.pause(conn, crm, resume_at, exc.message)
+            report.paused[crm] = resume_at
+            log.error("crm_budget_exhausted", crm=crm, resume_at=resume_at, reason=exc.message)
+        except (FatalError, LeadrelayError) as exc:
+            report.failed[crm] = f"{type(exc).__name__}: {exc.message}"
+            log.error("crm_sync_failed", crm=crm, error=type(exc).__name__, message=exc.message, status=exc.status)
+        report.requests[crm] = reader.limiter.stats.total - before
+
+    def _run_stream(self, reader: CrmReader, stream: Stream, until_ms: int) -> StreamReport:
+        state = cursors.load_state(self.db.conn, stream.key)
+        result = StreamReport(stream.key, mode="incremental")
+        before = reader.limiter.stats.total
+        self.progress.start(stream.key, None)
+        try:
+            if stream.deletions == "sweep" or state.phase == "backfill":
+                result.mode = "full" if stream.deletions == "sweep" else "backfill"
+                state = self._read_all(reader, stream, state, result)
+            if stream.incremental:
+                state = self._read_changes(reader, stream, state, until_ms, result)
+            if stream.deletions == "archived_list":
+                self._read_deletions(reader, stream, state, result)
+        finally:
+            result.requests = reader.limiter.stats.total - before
+            self.progress.finish(stream.key)
+        log.info(
+            "stream_synced",
+            stream=stream.key,
+            mode=result.mode,
+            created=result.counts.created,
+            updated=result.counts.updated,
+            unchanged=result.counts.unchanged,
+            deleted=result.counts.deleted,
+            skipped=result.skipped,
+            pages=result.pages,
+            requests=result.requests,
+        )
+        return result
+
+    # -- full reads (backfill, sweep streams) ----------------------------------------------------------------------
+    def _read_all(self, reader: CrmReader, stream: Stream, state: StreamState, result: StreamReport) -> StreamState:
+        if state.sweep_token is None:
+            overlap = self.overlap_ms.get(stream.crm, 0)
+            state = replace(state, sweep_token=uuid.uuid4().hex, started_ms=self.now_ms() - overlap, list_after=None)
+            with transaction(self.db) as conn:
+                cursors.save_state(conn, state)
+        if state.list_after is None:  # a fresh read, not a resumed one: an ETA is worth one count request
+            self.progress.start(stream.key, reader.count(stream))
+        while True:
+            self._check_stop()
+            page = reader.list_page(stream, state.list_after)
+            state = state.page_done(page.next_after)
+            self._apply(reader, stream, page, state, result, sweep_token=state.sweep_token)
+            if page.next_after is None:
+                break
+        return self._finish_full_read(stream, state, result)
+
+    def _finish_full_read(self, stream: Stream, state: StreamState, result: StreamReport) -> StreamState:
+        now = self.now_ms()
+        done = state.backfill_done() if stream.incremental else StreamState(stream.key)
+        with transaction(self.db) as conn:
+            assert state.sweep_token is not None
+            result.counts.deleted += writes.sweep(
+                conn, stream.entity, stream.crm, stream.object, token=state.sweep_token, deleted_ms=now, now_ms=now
+            )
+            cursors.save_state(conn, done)
+        return done
+
+    # -- incremental -------------------------------------------------------------------------------------------------
+    def _read_changes(
+        self, reader: CrmReader, stream: Stream, state: StreamState, until_ms: int, result: StreamReport
+    ) -> StreamState:
+        mark = state.watermark or Position(0)
+        overlap = self.overlap_ms.get(stream.crm, 0)
+        position = Position(max(0, mark.modified_ms - overlap)) if overlap else mark
+        while True:
+            self._check_stop()
+            page = reader.changes_page(stream, position, until_ms)
+            if not page.records:
+                return state
+            last = page.records[-1].position
+            if page.more and last <= position:
+                log.error("stream_cursor_stuck", stream=stream.key, at=position.modified_ms, id=position.native_id)
+                return state
+            position = last
+            state = state.advanced_to(max(position, mark))
+            self._apply(reader, stream, page, state, result, sweep_token=None)
+            if not page.more:
+                return state
+
+    # -- deletions list ---------------------------------------------------------------------------------------------
+    def _read_deletions(self, reader: CrmReader, stream: Stream, state: StreamState, result: StreamReport) -> None:
+        while True:
+            self._check_stop()
+            page = reader.deletions_page(stream, state.deletions_after)
+            state = replace(state, deletions_after=page.next_after)
+            self._apply(reader, stream, page, state, result, sweep_token=None)
+            if page.next_after is None:
+                return
+
+    # -- applying a page --------------------------------------------------------------------------------------------
+    def _apply(
+        self,
+        reader: CrmReader,
+        stream: Stream,
+        page: Page,
+        state: StreamState,
+        result: StreamReport,
+        *,
+        sweep_token: str | None,
+    ) -> None:
+        """Map the page's records and write them plus ``state`` in one transaction."""
+        live, deleted, skipped = self._map_page(reader, stream, page.records)
+        now = self.now_ms()
+        with transaction(self.db) as conn:
+            counts = writes.upsert(conn, stream.entity, live, sweep_token=sweep_token, now_ms=now)
+            counts.deleted += writes.mark_deleted(conn, stream.entity, deleted, deleted_ms=now, now_ms=now)
+            cursors.save_state(conn, state)
+        result.counts.add(counts)
+        result.skipped += skipped
+        result.pages += 1
+        self.progress.advance(stream.key, len(page.records))
+
+    def _map_page(
+        self, reader: CrmReader, stream: Stream, records: Sequence[RawRecord]
+    ) -> tuple[list[dict[str, object]], list[str], int]:
+        live: list[dict[str, object]] = []
+        deleted: list[str] = []
+        skipped = 0
+        for raw in records:
+            if raw.deleted:
+                if raw.native_id:
+                    deleted.append(record_id(stream.crm, stream.object, raw.native_id))
+                continue
+            mapped = self._map_record(reader, stream, raw)
+            if mapped is None:
+                skipped += 1
+                continue
+            live.append(writes.to_row(mapped)[1])
+        return live, deleted, skipped
+
+    def _map_record(self, reader: CrmReader, stream: Stream, raw: RawRecord) -> CacheRecord | None:
+        try:
+            return reader.to_cache_record(stream, raw)
+        except InvalidRecordError as exc:
+            reason = exc.reason
+        except _GARBAGE as exc:
+            reason = f"unmappable_{type(exc).__name__}"
+        log.warning("record_skipped", stream=stream.key, native_id=raw.native_id or None, reason=reason)
+        return None
+
+    def _check_stop(self) -> None:
+        if self.should_stop():
+            raise _Stop
