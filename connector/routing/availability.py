@@ -1,0 +1,155 @@
+"""Who can take a lead right now: active, in working hours (their own time zone), not away, under every cap.
+
+Each check returns a ``Skip`` (a code for aggregation plus a plain-language reason) or None; the first failing
+check is the one reported, ordered from the most permanent reason (deactivated) to the most transient (a cap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from connector.config.routing import WEEKDAYS, HolidayCalendar, Pto, Rep
+from connector.models import Owner
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Why a rep cannot take a lead now."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """``now`` as the rep sees it, and the cap periods it falls in."""
+
+    moment: datetime
+    day_period: str
+    week_period: str
+
+    @property
+    def minute(self) -> int:
+        """Minutes after local midnight."""
+        return self.moment.hour * 60 + self.moment.minute
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_time(rep: Rep, now: datetime) -> LocalTime:
+    """The rep's local time and the day / ISO week keys their caps count in."""
+    moment = now.astimezone(_zone(rep.timezone))
+    year, week, _ = moment.isocalendar()
+    return LocalTime(moment, f"d:{moment.date().isoformat()}", f"w:{year}-W{week:02d}")
+
+
+def crm_skip(rep_key: str, owner: Owner | None, owners_known: bool) -> Skip | None:
+    """The CRM's verdict: a deactivated user is never picked; an unknown one only when the owner list is known."""
+    if owner is None:
+        return Skip("not_in_crm", "no CRM user with this email") if owners_known else None
+    if not owner.active:
+        return Skip("crm_inactive", "deactivated in the CRM")
+    return None
+
+
+def presence_skip(rep: Rep, local: LocalTime, *, ignore_hours: bool = False) -> Skip | None:
+    """Config active flag, PTO, public holiday and (unless ignored) working hours."""
+    if not rep.active:
+        return Skip("inactive", "marked inactive in the rule file")
+    away = _pto_skip(rep, local.moment)
+    if away is not None:
+        return away
+    holiday = _holiday_name(rep.holidays, local.moment.date())
+    if holiday is not None:
+        return Skip("holiday", f"public holiday ({holiday})")
+    if not ignore_hours:
+        return _hours_skip(rep, local)
+    return None
+
+
+def cap_skip(rep: Rep, today: int, this_week: int, open_leads: int) -> Skip | None:
+    """The first capacity cap the rep has reached."""
+    caps = rep.caps
+    if caps.per_day is not None and today >= caps.per_day:
+        return Skip("cap_day", f"daily cap reached ({today}/{caps.per_day})")
+    if caps.per_week is not None and this_week >= caps.per_week:
+        return Skip("cap_week", f"weekly cap reached ({this_week}/{caps.per_week})")
+    if caps.open_leads is not None and open_leads >= caps.open_leads:
+        return Skip("cap_open", f"open-lead cap reached ({open_leads}/{caps.open_leads})")
+    return None
+
+
+def _pto_skip(rep: Rep, moment: datetime) -> Skip | None:
+    for pto in rep.pto:
+        if _within(pto, moment):
+            note = f", {pto.note}" if pto.note else ""
+            return Skip("pto", f"on PTO until {_pto_end(pto)}{note}")
+    return None
+
+
+def _within(pto: Pto, moment: datetime) -> bool:
+    if not isinstance(pto.start, datetime):
+        return pto.start <= moment.date() <= pto.end  # both dates (validated)
+    start, end = _aware(pto.start, moment), _aware(pto.end, moment)  # type: ignore[arg-type]
+    return start <= moment < end
+
+
+def _aware(value: datetime, local: datetime) -> datetime:
+    # A naive PTO datetime is wall time in the rep's own zone.
+    return value if value.tzinfo is not None else value.replace(tzinfo=local.tzinfo)
+
+
+def _pto_end(pto: Pto) -> str:
+    if isinstance(pto.end, datetime):
+        return pto.end.isoformat(sep=" ", timespec="minutes")
+    return f"{pto.end.isoformat()} (back {(pto.end + timedelta(days=1)).isoformat()})"
+
+
+def _hours_skip(rep: Rep, local: LocalTime) -> Skip | None:
+    day = WEEKDAYS[local.moment.weekday()]
+    spans = _hours(rep)[day]
+    minute = local.minute
+    if any(start <= minute < end for start, end in spans):
+        return None
+    shown = ", ".join(f"{_hhmm(s)}-{_hhmm(e)}" for s, e in spans) or "off"
+    at = local.moment.strftime("%a %H:%M")
+    return Skip("off_hours", f"outside working hours ({at} in {rep.timezone}; {day} hours: {shown})")
+
+
+_HOURS: dict[int, tuple[Rep, dict[str, tuple[tuple[int, int], ...]]]] = {}
+
+
+def _hours(rep: Rep) -> dict[str, tuple[tuple[int, int], ...]]:
+    # Parsing hours on every pick would dominate routing time; reps are frozen, so cache by identity
+    # (keeping the rep itself in the entry so a recycled id can never return another rep's hours).
+    cached = _HOURS.get(id(rep))
+    if cached is None or cached[0] is not rep:
+        if len(_HOURS) > 10_000:
+            _HOURS.clear()
+        cached = (rep, rep.hours_by_day())
+        _HOURS[id(rep)] = cached
+    return cached[1]
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@cache
+def _calendar(country: str, subdivision: str | None, year: int) -> dict[date, str]:
+    import holidays
+
+    return dict(holidays.country_holidays(country, subdiv=subdivision, years=year))
+
+
+def _holiday_name(calendar: HolidayCalendar | None, day: date) -> str | None:
+    if calendar is None:
+        return None
+    name = _calendar(calendar.country, calendar.subdivision, day.year).get(day)
+    return f"{name}, {calendar.country}" if name else None

@@ -1,0 +1,184 @@
+"""The fairness ledger: persistent deficit counters that make weighted round-robin fair over any window.
+
+Each pick in a pool gives every *eligible* rep ``weight / total eligible weight`` of expected leads and the chosen
+rep one actual lead. A rep's credit is expected minus actual: positive means the pool owes them leads. The pick goes
+to the eligible rep with the most credit, so shares track weights, skipped reps are not punished, and nothing has to
+be reset when the team changes (a new rep starts at zero; everyone else keeps their standing).
+
+PTO policy: with ``resume`` (the default) nothing accrues while a rep is away, so a returning rep picks up at their
+weight instead of receiving a flood of catch-up leads. With ``catch_up`` a rep away on PTO or a public holiday keeps
+accruing, capped at ``catch_up_limit`` leads.
+
+``LedgerState`` is the in-memory ledger (loaded from and saved to SQLite by ``store``); ``LedgerView`` is what one
+decision reads and writes: a layer over the state that records what it read (for replay) and collects the changes
+(the ``LedgerDelta``) without touching the state, keeping routing a pure function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry, Reads
+
+_ZERO = LedgerEntry()
+
+
+@dataclass
+class LedgerState:
+    """Credits per (pool, rep) and assignment counts per (rep, period); mutable, owned by one router."""
+
+    entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def entry(self, pool: str, rep: str) -> LedgerEntry:
+        """The rep's standing in the pool (zero when never seen)."""
+        return self.entries.get((pool, rep), _ZERO)
+
+    def count(self, rep: str, period: str) -> int:
+        """Leads the rep received in the period."""
+        return self.counts.get((rep, period), 0)
+
+    def apply(self, delta: LedgerDelta) -> None:
+        """Fold a decision's changes in (the only way the ledger moves)."""
+        for change in delta.credits:
+            old = self.entry(change.pool, change.rep)
+            self.entries[(change.pool, change.rep)] = LedgerEntry(
+                credit=change.credit,
+                expected=old.expected + change.expected_added,
+                assigned=old.assigned + change.assigned_added,
+            )
+        for count in delta.counts:
+            key = (count.rep, count.period)
+            self.counts[key] = self.counts.get(key, 0) + count.added
+
+    @classmethod
+    def from_reads(cls, reads: Reads) -> LedgerState:
+        """The ledger exactly as a recorded decision saw it (for replay)."""
+        return cls(
+            entries={(pool, rep): entry for pool, rep, entry in reads.credits},
+            counts={(rep, period): n for rep, period, n in reads.counts},
+        )
+
+
+class LedgerView:
+    """One decision's window on the ledger: reads fall through to the state, writes stay here as a delta."""
+
+    def __init__(self, state: LedgerState) -> None:
+        self._state = state
+        self._entries: dict[tuple[str, str], LedgerEntry] = {}
+        self._counts: dict[tuple[str, str], int] = {}
+        self._read_entries: dict[tuple[str, str], LedgerEntry] = {}
+        self._read_counts: dict[tuple[str, str], int] = {}
+        self._changes: list[CreditChange] = []
+        self._count_changes: list[CountChange] = []
+
+    def entry(self, pool: str, rep: str) -> LedgerEntry:
+        """Current standing, including changes made earlier in this decision."""
+        key = (pool, rep)
+        if key in self._entries:
+            return self._entries[key]
+        found = self._state.entry(pool, rep)
+        self._read_entries.setdefault(key, found)
+        return found
+
+    def count(self, rep: str, period: str) -> int:
+        """Leads in the period, including this decision's earlier assignments."""
+        key = (rep, period)
+        if key in self._counts:
+            return self._counts[key]
+        found = self._state.count(rep, period)
+        self._read_counts.setdefault(key, found)
+        return found
+
+    def credit(self, pool: str, rep: str, *, credit: float, expected_added: float, assigned_added: int) -> None:
+        """Record a rep's new credit in a pool."""
+        old = self.entry(pool, rep)
+        self._entries[(pool, rep)] = LedgerEntry(credit, old.expected + expected_added, old.assigned + assigned_added)
+        self._changes.append(CreditChange(pool, rep, credit, expected_added, assigned_added))
+
+    def add_lead(self, rep: str, periods: Sequence[str]) -> None:
+        """Count one more lead for the rep in each period (for caps)."""
+        for period in periods:
+            self._counts[(rep, period)] = self.count(rep, period) + 1
+            self._count_changes.append(CountChange(rep, period))
+
+    def delta(self) -> LedgerDelta:
+        """The changes, merged per key, in first-touched order."""
+        merged: dict[tuple[str, str], CreditChange] = {}
+        for change in self._changes:
+            key = (change.pool, change.rep)
+            prev = merged.get(key)
+            merged[key] = change if prev is None else _combined(prev, change)
+        return LedgerDelta(credits=tuple(merged.values()), counts=tuple(self._count_changes))
+
+    def reads(self) -> tuple[tuple[tuple[str, str, LedgerEntry], ...], tuple[tuple[str, str, int], ...]]:
+        """What this decision read from the state (first read of each key)."""
+        credits = tuple((p, r, e) for (p, r), e in self._read_entries.items())
+        counts = tuple((r, p, n) for (r, p), n in self._read_counts.items())
+        return credits, counts
+
+
+def _combined(first: CreditChange, then: CreditChange) -> CreditChange:
+    expected = first.expected_added + then.expected_added
+    return CreditChange(then.pool, then.rep, then.credit, expected, first.assigned_added + then.assigned_added)
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A rep taking part in a pick: eligible to win, or only accruing credit (away under the catch_up policy)."""
+
+    rep: str
+    weight: float
+    eligible: bool
+    load: float = 0.0
+
+
+def pick_weighted(
+    view: LedgerView, pool: str, contenders: Sequence[Contender], *, catch_up_limit: float | None = None
+) -> str:
+    """Deficit weighted round-robin: credit everyone by weight share, pick the most-owed eligible rep.
+
+    Ties go to the higher weight, then the smaller owner key, so the same ledger always gives the same rep.
+    """
+    total = sum(c.weight for c in contenders)
+    best = _most_owed(view, pool, contenders)
+    _settle(view, pool, contenders=contenders, total=total, chosen=best, catch_up_limit=catch_up_limit)
+    return best
+
+
+def pick_least_loaded(
+    view: LedgerView, pool: str, contenders: Sequence[Contender], *, catch_up_limit: float | None = None
+) -> str:
+    """Least loaded first (open + today's leads per unit of weight); ledger credit breaks ties."""
+    eligible = [c for c in contenders if c.eligible]
+    lightest = min(c.load for c in eligible)
+    tied = [c for c in eligible if c.load <= lightest + 1e-9]
+    best = _most_owed(view, pool, tied)
+    total = sum(c.weight for c in contenders)
+    _settle(view, pool, contenders=contenders, total=total, chosen=best, catch_up_limit=catch_up_limit)
+    return best
+
+
+def _most_owed(view: LedgerView, pool: str, contenders: Sequence[Contender]) -> str:
+    # Compared rounded so float noise (thirds, sevenths...) never decides between reps who are really level.
+    ranked = [(-round(view.entry(pool, c.rep).credit, 6), -c.weight, c.rep) for c in contenders if c.eligible]
+    return min(ranked)[2]
+
+
+def _settle(
+    view: LedgerView,
+    pool: str,
+    *,
+    contenders: Sequence[Contender],
+    total: float,
+    chosen: str,
+    catch_up_limit: float | None,
+) -> None:
+    for c in contenders:
+        share = c.weight / total
+        won = 1 if c.rep == chosen else 0
+        credit = view.entry(pool, c.rep).credit + share - won
+        if not c.eligible and catch_up_limit is not None:
+            credit = min(credit, catch_up_limit)
+        view.credit(pool, c.rep, credit=credit, expected_added=share, assigned_added=won)

@@ -1,0 +1,204 @@
+"""Routing's value objects: what goes in (``RoutingInput``, ``Snapshot``), what comes out (``Decision``).
+
+A ``Decision`` carries its own explanation: every cascade step evaluated (``StepResult``), every rep considered
+(``Candidate``, with the ledger credit used and the reason a rep was skipped), the owner(s) chosen
+(``Assignment``) and the inputs it read (``Reads``), which is what makes a stored decision replayable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from connector.models import Account, Lead, Owner
+
+
+@dataclass(frozen=True)
+class RoutingInput:
+    """Everything known about one lead when it is routed: the lead, its matched account and its score.
+
+    Matching and scoring produce these values; routing only reads them, so the three parts stay independent.
+    """
+
+    lead: Lead
+    account: Account | None = None
+    match_method: str | None = None  # e.g. "domain", "fuzzy_name", "crm_link"
+    match_confidence: float | None = None
+    fit: str | None = None  # Fit tier, e.g. "A"
+    activity: str | None = None  # Activity tier, e.g. "1"
+    grade: str | None = None  # e.g. "A1"
+    score_breakdown: tuple[str, ...] = ()  # human-readable lines from scoring
+    outcome: str | None = None  # qualification outcome hint, e.g. "route", "nurture"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the CRMs say right now about owners: who exists and is active, and how many open leads each holds.
+
+    ``owners_known`` is False when no owner list was loaded (e.g. a dry run without a CRM): then reps are judged
+    by the rule file alone instead of being skipped as "not found in the CRM".
+    """
+
+    owners: Mapping[str, Owner] = field(default_factory=dict)
+    open_leads: Mapping[str, int] = field(default_factory=dict)
+    owners_known: bool | None = None
+
+    @property
+    def has_owners(self) -> bool:
+        """Whether the CRM owner list is authoritative for this decision."""
+        return bool(self.owners) if self.owners_known is None else self.owners_known
+
+
+SkipCode = Literal[
+    "inactive",
+    "crm_inactive",
+    "not_in_crm",
+    "pto",
+    "holiday",
+    "off_hours",
+    "cap_day",
+    "cap_week",
+    "cap_open",
+    "territory",
+    "language",
+    "product",
+    "primary_owner",
+]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One rep considered at one step: eligible or not (and why), and the ledger credit the pick used."""
+
+    rep: str
+    eligible: bool
+    pool: str | None = None
+    code: str | None = None  # a SkipCode when not eligible
+    reason: str | None = None  # plain-language reason when not eligible
+    weight: float = 1.0
+    credit: float | None = None  # ledger credit before this pick (expected minus actual leads)
+    load: float | None = None  # least-loaded strategy: leads per unit of weight
+
+
+StepOutcome = Literal["assigned", "no_match", "unavailable", "skipped"]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One cascade step (or one rule / named list inside a step) and what happened there, in plain words."""
+
+    stage: str
+    step: str
+    kind: str
+    outcome: StepOutcome
+    detail: str
+    rule: str | None = None
+    pool: str | None = None
+    pools_tried: tuple[str, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    owner: str | None = None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An owner chosen for a lead: primary, or secondary in a 2-to-1 assignment."""
+
+    role: Literal["primary", "secondary"]
+    stage: str
+    owner: str  # owner key: a rep's email or a queue key
+    owner_name: str
+    step: str
+    rule: str | None = None
+    pool: str | None = None
+    final_fallback: bool = False
+    booking_link: str | None = None
+
+
+@dataclass(frozen=True)
+class CreditChange:
+    """How one rep's fairness ledger in one pool moves with one pick."""
+
+    pool: str
+    rep: str
+    credit: float  # the new credit
+    expected_added: float
+    assigned_added: int
+
+
+@dataclass(frozen=True)
+class CountChange:
+    """One more lead for a rep in one local day ("d:2026-11-23") or ISO week ("w:2026-W48")."""
+
+    rep: str
+    period: str
+    added: int = 1
+
+
+@dataclass(frozen=True)
+class LedgerDelta:
+    """Everything a decision changes in the ledger; applying it is the caller's job (routing itself is pure)."""
+
+    credits: tuple[CreditChange, ...] = ()
+    counts: tuple[CountChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One rep's standing in one pool: expected leads (its share of each pick it was eligible for) vs. actual."""
+
+    credit: float = 0.0
+    expected: float = 0.0
+    assigned: int = 0
+
+
+@dataclass(frozen=True)
+class OwnerRead:
+    """What the snapshot said about one owner key when the decision was made."""
+
+    key: str
+    found: bool
+    active: bool
+    open_leads: int
+
+
+@dataclass(frozen=True)
+class Reads:
+    """The slice of ledger and snapshot a decision looked at: enough to replay it exactly, without a CRM."""
+
+    credits: tuple[tuple[str, str, LedgerEntry], ...] = ()
+    counts: tuple[tuple[str, str, int], ...] = ()
+    owners: tuple[OwnerRead, ...] = ()
+    owners_known: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of routing one lead through one stage (plus its secondary stage), with its explanation."""
+
+    lead_id: str
+    stage: str
+    decided_at: datetime
+    config_version: str
+    input: RoutingInput
+    trace: tuple[StepResult, ...]
+    assignments: tuple[Assignment, ...]
+    delta: LedgerDelta
+    reads: Reads
+    alert: str | None = None  # set when any assignment landed on the final fallback: the reason
+
+    @property
+    def owner(self) -> str:
+        """The primary owner key."""
+        return self.assignments[0].owner
+
+    @property
+    def secondary_owner(self) -> str | None:
+        """The secondary owner key in a 2-to-1 assignment, else None."""
+        return next((a.owner for a in self.assignments if a.role == "secondary"), None)
+
+    @property
+    def final_fallback(self) -> bool:
+        """Whether any owner came from the final fallback (an alert condition)."""
+        return any(a.final_fallback for a in self.assignments)

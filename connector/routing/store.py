@@ -1,0 +1,199 @@
+"""The routing tables (component "routing"): the decision log, the fairness ledger and the cap counters.
+
+Decisions are kept indefinitely unless ``routing.decision_retention_days`` says otherwise; each row holds the
+whole decision as JSON (inputs, trace, reads, delta) so it can be explained and replayed without a CRM. The ledger
+is only ever changed by applying a decision's delta in the same transaction that logs the decision, so the two
+can never disagree, and nothing here resets it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from connector.db import Migration, migrate
+from connector.routing.codec import decision_from_dict, dumps
+from connector.routing.ledger import LedgerState
+from connector.routing.model import Decision, LedgerEntry
+
+COMPONENT = "routing"
+
+MIGRATIONS = (
+    Migration(
+        1,
+        "decision log, fairness ledger, cap counters",
+        """
+        CREATE TABLE routing_decisions (
+            id INTEGER PRIMARY KEY,
+            lead_id TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            decided_at_ms INTEGER NOT NULL,
+            owner TEXT NOT NULL,
+            secondary_owner TEXT,
+            step TEXT NOT NULL,
+            rule TEXT,
+            pool TEXT,
+            final_fallback INTEGER NOT NULL DEFAULT 0,
+            config_version TEXT NOT NULL,
+            payload TEXT NOT NULL
+        );
+        CREATE INDEX routing_decisions_lead ON routing_decisions (lead_id, decided_at_ms);
+        CREATE INDEX routing_decisions_time ON routing_decisions (decided_at_ms);
+        CREATE TABLE routing_ledger (
+            pool TEXT NOT NULL,
+            rep TEXT NOT NULL,
+            credit REAL NOT NULL,
+            expected REAL NOT NULL,
+            assigned INTEGER NOT NULL,
+            updated_at_ms INTEGER NOT NULL,
+            PRIMARY KEY (pool, rep)
+        );
+        CREATE TABLE routing_counts (
+            rep TEXT NOT NULL,
+            period TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (rep, period)
+        );
+        """,
+    ),
+)
+
+_INSERT_DECISION = (
+    "INSERT INTO routing_decisions (lead_id, stage, decided_at_ms, owner, secondary_owner, step, rule, pool,"
+    " final_fallback, config_version, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_LEDGER = (
+    "INSERT INTO routing_ledger (pool, rep, credit, expected, assigned, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (pool, rep) DO UPDATE SET credit = excluded.credit, expected = expected + excluded.expected,"
+    " assigned = assigned + excluded.assigned, updated_at_ms = excluded.updated_at_ms"
+)
+_UPSERT_COUNT = (
+    "INSERT INTO routing_counts (rep, period, count) VALUES (?, ?, ?)"
+    " ON CONFLICT (rep, period) DO UPDATE SET count = count + excluded.count"
+)
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create or upgrade the routing tables."""
+    migrate(db, COMPONENT, MIGRATIONS)
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def write_decision(conn: sqlite3.Connection, decision: Decision) -> int:
+    """Log the decision and apply its ledger delta; call inside a transaction. Returns the decision's row id."""
+    primary = decision.assignments[0]
+    cursor = conn.execute(
+        _INSERT_DECISION,
+        (
+            decision.lead_id,
+            decision.stage,
+            _ms(decision.decided_at),
+            primary.owner,
+            decision.secondary_owner,
+            primary.step,
+            primary.rule,
+            primary.pool,
+            int(decision.final_fallback),
+            decision.config_version,
+            dumps(decision),
+        ),
+    )
+    at = _ms(decision.decided_at)
+    delta = decision.delta
+    if delta.credits:
+        conn.executemany(
+            _UPSERT_LEDGER,
+            [(c.pool, c.rep, c.credit, c.expected_added, c.assigned_added, at) for c in delta.credits],
+        )
+    if delta.counts:
+        conn.executemany(_UPSERT_COUNT, [(c.rep, c.period, c.added) for c in delta.counts])
+    return int(cursor.lastrowid or 0)
+
+
+def load_ledger(db: sqlite_utils.Database) -> LedgerState:
+    """The whole ledger in memory (``prune`` keeps the cap counters to the last two weeks)."""
+    entries = {
+        (pool, rep): LedgerEntry(credit, expected, assigned)
+        for pool, rep, credit, expected, assigned in db.conn.execute(
+            "SELECT pool, rep, credit, expected, assigned FROM routing_ledger"
+        )
+    }
+    counts = {(rep, period): n for rep, period, n in db.conn.execute("SELECT rep, period, count FROM routing_counts")}
+    return LedgerState(entries=entries, counts=counts)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One line of ``leadrelay pools``."""
+
+    pool: str
+    rep: str
+    credit: float
+    expected: float
+    assigned: int
+    updated_at_ms: int
+
+
+def ledger_rows(db: sqlite_utils.Database) -> list[LedgerRow]:
+    """Every ledger entry, by pool then rep."""
+    rows = db.conn.execute(
+        "SELECT pool, rep, credit, expected, assigned, updated_at_ms FROM routing_ledger ORDER BY pool, rep"
+    )
+    return [LedgerRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    """A decision read back from the log, with its row id."""
+
+    id: int
+    decision: Decision
+
+
+def decisions_for_lead(db: sqlite_utils.Database, lead_id: str) -> list[StoredDecision]:
+    """Every logged decision about ``lead_id``, oldest first."""
+    rows = db.conn.execute(
+        "SELECT id, payload FROM routing_decisions WHERE lead_id = ? ORDER BY decided_at_ms, id", (lead_id,)
+    )
+    return [StoredDecision(row_id, decision_from_dict(json.loads(payload))) for row_id, payload in rows]
+
+
+def decisions_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 2_000) -> Iterator[StoredDecision]:
+    """Logged decisions from ``since`` on, in the order they were made (streamed, for simulate)."""
+    last_ms, last_id = _ms(since) - 1, 0
+    while True:
+        rows = db.conn.execute(
+            "SELECT id, decided_at_ms, payload FROM routing_decisions"
+            " WHERE (decided_at_ms, id) > (?, ?) ORDER BY decided_at_ms, id LIMIT ?",
+            (last_ms, last_id, batch),
+        ).fetchall()
+        if not rows:
+            return
+        for row_id, at_ms, payload in rows:
+            yield StoredDecision(row_id, decision_from_dict(json.loads(payload)))
+            last_ms, last_id = at_ms, row_id
+
+
+def prune(db: sqlite_utils.Database, *, now: datetime, retention_days: int | None, keep_count_days: int = 14) -> int:
+    """Delete decisions past retention (none when retention is None) and cap counters older than needed."""
+    deleted = 0
+    with_retention: Iterable[int] = () if retention_days is None else (retention_days,)
+    for days in with_retention:
+        cutoff = _ms(now - timedelta(days=days))
+        deleted = db.conn.execute("DELETE FROM routing_decisions WHERE decided_at_ms < ?", (cutoff,)).rowcount
+    oldest_day = (now - timedelta(days=keep_count_days)).date().isoformat()
+    db.conn.execute("DELETE FROM routing_counts WHERE period LIKE 'd:%' AND period < ?", (f"d:{oldest_day}",))
+    oldest_week = (now - timedelta(days=keep_count_days)).isocalendar()
+    db.conn.execute(
+        "DELETE FROM routing_counts WHERE period LIKE 'w:%' AND period < ?",
+        (f"w:{oldest_week[0]}-W{oldest_week[1]:02d}",),
+    )
+    return deleted
