@@ -58,6 +58,19 @@ class Change:
     source: str = "API"
 
 
+@dataclass(frozen=True)
+class Association:
+    """A directed link between two records (HubSpot keeps one per direction, each with its own type id)."""
+
+    from_kind: str
+    from_id: str
+    to_kind: str
+    to_id: str
+    type_id: int
+    category: str = "HUBSPOT_DEFINED"
+    label: str | None = None
+
+
 def prop_sql(name: str) -> str:
     """SQL expression for a property (or a column); refuses names that are not plain identifiers."""
     if name in COLUMNS:
@@ -89,7 +102,13 @@ class ObjectStore:
             ) WITHOUT ROWID;
             CREATE UNIQUE INDEX IF NOT EXISTS objects_id ON objects (kind, id);
             CREATE INDEX IF NOT EXISTS objects_updated ON objects (kind, updated_ms, seq);
+            CREATE INDEX IF NOT EXISTS objects_created ON objects (kind, created_ms, seq);
             CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, last INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS associations (
+                from_kind TEXT NOT NULL, from_id TEXT NOT NULL, to_kind TEXT NOT NULL, to_id TEXT NOT NULL,
+                type_id INTEGER NOT NULL, category TEXT NOT NULL DEFAULT 'HUBSPOT_DEFINED', label TEXT,
+                PRIMARY KEY (from_kind, from_id, to_kind, to_id, type_id)
+            ) WITHOUT ROWID;
             """
         )
         self._id_factories: dict[str, IdFactory] = {}
@@ -109,10 +128,16 @@ class ObjectStore:
         """The id the ``seq``-th record of ``kind`` gets (seeders use it to write references ahead)."""
         return self._id_factories.get(kind, self._default_factory)(kind, seq)
 
-    def index_property(self, kind: str, name: str) -> None:
-        """Create an expression index on a property of ``kind`` (e.g. email) for fast lookups."""
-        safe = re.sub(r"\W", "_", f"{kind}_{name}")
-        self.conn.execute(f"CREATE INDEX IF NOT EXISTS ix_{safe} ON objects (kind, {prop_sql(name)})")
+    def index_property(self, kind: str, name: str, *, lower: bool = False) -> None:
+        """Create an expression index on a property (e.g. email) for fast lookups.
+
+        With ``lower`` the index is on ``lower(<property>)``, which serves case-insensitive equality; a query uses
+        it when it compares ``kind = ?`` and exactly that expression. The index covers every kind (SQLite expression
+        indexes cannot be partial on a bound parameter); ``kind`` only names it.
+        """
+        safe = re.sub(r"\W", "_", f"{kind}_{name}{'_lower' if lower else ''}")
+        expr = f"lower({prop_sql(name)})" if lower else prop_sql(name)
+        self.conn.execute(f"CREATE INDEX IF NOT EXISTS ix_{safe} ON objects (kind, {expr})")
 
     def subscribe(self, listener: Callable[[Change], None]) -> None:
         """Call ``listener`` after every write."""
@@ -126,6 +151,11 @@ class ObjectStore:
             (kind, count),
         ).fetchone()
         return int(row[0]) - count + 1
+
+    def last_seq(self, kind: str) -> int:
+        """The highest sequence number handed out for ``kind`` so far (0 when none)."""
+        row = self.conn.execute("SELECT last FROM sequences WHERE kind = ?", (kind,)).fetchone()
+        return int(row[0]) if row else 0
 
     def new_id(self, kind: str) -> tuple[int, str]:
         """Reserve the next sequence number of ``kind`` and the id it maps to."""
@@ -217,6 +247,53 @@ class ObjectStore:
         self._emit(Change("archived", before, after, {}, source))
         return after
 
+    def restore(self, kind: str, oid: str, *, source: str = "API") -> StoredObject:
+        """Bring an archived record back (HubSpot restores a contact re-created with the same email)."""
+        before = self.get(kind, oid, include_archived=True)
+        if before is None:
+            raise KeyError(oid)
+        now = max(self.clock.now_ms(), before.updated_ms)
+        self.conn.execute(
+            "UPDATE objects SET archived = 0, archived_ms = NULL, updated_ms = ? WHERE kind = ? AND id = ?",
+            (now, kind, oid),
+        )
+        after = StoredObject(kind, oid, before.seq, before.properties, before.created_ms, now, False, None)
+        self._emit(Change("restored", before, after, {}, source))
+        return after
+
+    # -- associations -----------------------------------------------------------------------------
+    def associate(self, rows: Iterable[Association]) -> int:
+        """Store associations (one row per direction; existing ones are kept). Returns how many were given."""
+        values = [(a.from_kind, a.from_id, a.to_kind, a.to_id, a.type_id, a.category, a.label) for a in rows]
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO associations (from_kind, from_id, to_kind, to_id, type_id, category, label) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
+        return len(values)
+
+    def dissociate(self, from_kind: str, from_id: str, to_kind: str, to_id: str) -> int:
+        """Remove every association from one record to another (this direction only); returns rows removed."""
+        cur = self.conn.execute(
+            "DELETE FROM associations WHERE from_kind = ? AND from_id = ? AND to_kind = ? AND to_id = ?",
+            (from_kind, from_id, to_kind, to_id),
+        )
+        return cur.rowcount
+
+    def associations_of(self, from_kind: str, from_ids: Sequence[str], to_kind: str) -> dict[str, list[Association]]:
+        """Associations from each of ``from_ids`` to records of ``to_kind``, in a stable order."""
+        found: dict[str, list[Association]] = {}
+        for start in range(0, len(from_ids), 500):
+            part = list(from_ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            for row in self.conn.execute(
+                "SELECT from_kind, from_id, to_kind, to_id, type_id, category, label FROM associations "
+                f"WHERE from_kind = ? AND from_id IN ({marks}) AND to_kind = ? ORDER BY from_id, to_id, type_id",
+                (from_kind, *part, to_kind),
+            ):
+                found.setdefault(row[1], []).append(Association(*row))
+        return found
+
     def _emit(self, change: Change) -> None:
         for listener in self._listeners:
             listener(change)
@@ -258,17 +335,19 @@ class ObjectStore:
         limit: int | None = None,
         offset: int = 0,
         archived: bool | None = False,
+        order_sql: str | None = None,
     ) -> list[StoredObject]:
         """Records matching a SQL ``where`` (built with ``prop_sql``, values bound in ``params``).
 
         ``archived``: False = live only, True = archived only, None = both. ``order_by`` is a list of
-        (property-or-column, descending) pairs.
+        (property-or-column, descending) pairs; ``order_sql`` replaces it with a ready ORDER BY expression
+        list built by the caller from ``prop_sql`` pieces (e.g. typed casts).
         """
         clauses = ["kind = ?", f"({where})"]
         if archived is not None:
             clauses.append("archived = ?")
         args: list[Any] = [kind, *params] + ([int(archived)] if archived is not None else [])
-        order = ", ".join(f"{prop_sql(name)} {'DESC' if desc else 'ASC'}" for name, desc in order_by) or "seq"
+        order = order_sql or ", ".join(f"{prop_sql(n)} {'DESC' if d else 'ASC'}" for n, d in order_by) or "seq"
         sql = (
             "SELECT kind, id, seq, props, created_ms, updated_ms, archived, archived_ms FROM objects "
             f"WHERE {' AND '.join(clauses)} ORDER BY {order}"
@@ -305,6 +384,7 @@ class ObjectStore:
         """Forget every record (sequences restart)."""
         self.conn.execute("DELETE FROM objects")
         self.conn.execute("DELETE FROM sequences")
+        self.conn.execute("DELETE FROM associations")
 
 
 def _to_object(row: tuple[Any, ...]) -> StoredObject:
