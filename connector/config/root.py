@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connector.config.actions import ActionsConfig
 from connector.config.crm import CrmsConfig
 from connector.config.enrichment import EnrichmentConfig
 from connector.config.matching import MatchingConfig
@@ -35,3 +36,4 @@ class LeadrelayConfig(StrictModel):
     enrichment: EnrichmentConfig = Field(default_factory=EnrichmentConfig)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    actions: ActionsConfig = Field(default_factory=ActionsConfig)

@@ -1,0 +1,1 @@
+"""Email: rep nudges over SMTP, plain text + HTML (``notifier.EmailNotifier``)."""

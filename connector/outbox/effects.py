@@ -1,0 +1,38 @@
+"""What a decision implies: the effects an ``Assignment`` sets in motion under the actions config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connector.config.actions import ActionsConfig
+from connector.outbox.model import Assignment, EffectKind
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One effect to enqueue: its kind and the system it touches (a CRM name, ``slack`` or ``email``)."""
+
+    kind: EffectKind
+    target: str
+
+
+def effects_for(assignment: Assignment, actions: ActionsConfig) -> tuple[Effect, ...]:
+    """The effects of ``assignment``: owner write and task in the system of record, then the configured nudges.
+
+    A person present in both CRMs is written only in the system of record, so the two CRMs never fight over who
+    owns them. A rep with no Slack identity gets no Slack nudge; ``only_without_slack`` keeps email for them alone.
+    """
+    crm = assignment.target.crm
+    found: list[Effect] = []
+    if actions.write_owner and assignment.owner.crm_ids.get(crm):
+        found.append(Effect(EffectKind.SET_OWNER, crm))
+    if actions.create_task and assignment.owner.crm_ids.get(crm):
+        found.append(Effect(EffectKind.CREATE_TASK, crm))
+    owner = assignment.owner
+    has_slack = bool(actions.slack.channel or owner.slack_user_id or owner.slack_email or owner.email)
+    if actions.slack.enabled and has_slack:
+        found.append(Effect(EffectKind.NOTIFY_SLACK, "slack"))
+    wants_email = actions.email.enabled and bool(assignment.owner.email)
+    if wants_email and not (actions.email.only_without_slack and actions.slack.enabled and has_slack):
+        found.append(Effect(EffectKind.NOTIFY_EMAIL, "email"))
+    return tuple(found)
