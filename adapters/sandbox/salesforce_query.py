@@ -1,0 +1,146 @@
+"""SOQL over the store, answered the way ``/query`` and ``/queryAll`` answer: pages, cursors and parent fields.
+
+A query's matching sequence numbers are listed once, in query order, when it first runs; later pages
+(``nextRecordsUrl``) read from that list, so paging neither skips nor repeats a record even while writes go on
+(records show their current values, like Salesforce's cursors). Cursors live in ``ctx.state`` (a sandbox reset
+forgets them); the oldest are dropped past ``MAX_CURSORS``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.sandbox.context import SandboxContext
+from adapters.sandbox.salesforce_records import SalesforceApiError, fetch_by_ids, fetch_by_seqs, render
+from adapters.sandbox.salesforce_schema import SObject, sobject
+from adapters.sandbox.soql import parse
+from adapters.sandbox.soql_compile import CompiledQuery, SelectedField, compile_query
+from adapters.sandbox.store import StoredObject
+from connector.logs import get_logger
+
+log = get_logger("sandbox.salesforce.query")
+
+DEFAULT_BATCH = 2000
+MIN_BATCH = 200
+MAX_CURSORS = 64
+_STATE_KEY = "salesforce.cursors"
+
+
+@dataclass
+class Cursor:
+    """A query's remaining rows: the ordered sequence numbers and how far the client has read."""
+
+    compiled: CompiledQuery
+    seqs: array[int]
+    batch: int
+
+
+def batch_size(header: str | None) -> int:
+    """The page size from ``Sforce-Query-Options: batchSize=N`` (clamped to 200..2000), else 2000."""
+    for option in (header or "").split(","):
+        name, _, value = option.partition("=")
+        if name.strip().lower() == "batchsize" and value.strip().isdigit():
+            return max(MIN_BATCH, min(DEFAULT_BATCH, int(value)))
+    return DEFAULT_BATCH
+
+
+def run_query(ctx: SandboxContext, soql: str, *, include_deleted: bool, batch: int, version: str) -> dict[str, Any]:
+    """Run ``soql`` and answer with its first page (and a ``nextRecordsUrl`` when there are more)."""
+    compiled = compile_query(parse(soql), now_ms=ctx.clock.now_ms())
+    if compiled.count_only:
+        sql, params = compiled.count_sql(include_deleted=include_deleted)
+        total = int(ctx.store.conn.execute(sql, params).fetchone()[0])
+        return {"totalSize": total, "done": True, "records": []}
+    sql, params = compiled.select_sql(include_deleted=include_deleted)
+    seqs = array("q", (row[0] for row in ctx.store.conn.execute(sql, params)))
+    log.debug("soql_run", sobject=compiled.sobject.name, total=len(seqs), include_deleted=include_deleted)
+    return _page(ctx, Cursor(compiled, seqs, batch), 0, version)
+
+
+def more_results(ctx: SandboxContext, locator: str, version: str) -> dict[str, Any]:
+    """The page a ``nextRecordsUrl`` locator (``01g...-2000``) points at."""
+    cursor_id, _, position = locator.rpartition("-")
+    cursor = _cursors(ctx).get(cursor_id)
+    if cursor is None or not position.isdigit() or int(position) > len(cursor.seqs):
+        raise SalesforceApiError(400, "invalid query locator", "INVALID_QUERY_LOCATOR")
+    _cursors(ctx).move_to_end(cursor_id)
+    return _page(ctx, cursor, int(position), version, cursor_id)
+
+
+def _cursors(ctx: SandboxContext) -> OrderedDict[str, Cursor]:
+    cursors: OrderedDict[str, Cursor] = ctx.state.setdefault(_STATE_KEY, OrderedDict())
+    return cursors
+
+
+def _page(
+    ctx: SandboxContext, cursor: Cursor, start: int, version: str, cursor_id: str | None = None
+) -> dict[str, Any]:
+    end = min(start + cursor.batch, len(cursor.seqs))
+    owner = cursor.compiled.sobject
+    rows = fetch_by_seqs(ctx.store, owner.kind, cursor.seqs[start:end])
+    answer: dict[str, Any] = {
+        "totalSize": len(cursor.seqs),
+        "done": end >= len(cursor.seqs),
+        "records": render_selected(ctx, rows, owner, cursor.compiled.fields, version),
+    }
+    if end < len(cursor.seqs):
+        cursor_id = cursor_id or _remember(ctx, cursor)
+        answer["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor_id}-{end}"
+    elif cursor_id is not None:
+        _cursors(ctx).pop(cursor_id, None)  # read to the end: Salesforce closes the cursor too
+    return answer
+
+
+def _remember(ctx: SandboxContext, cursor: Cursor) -> str:
+    cursors = _cursors(ctx)
+    cursor_id = "01g" + secrets.token_hex(8)[:15].upper()
+    cursors[cursor_id] = cursor
+    while len(cursors) > MAX_CURSORS:
+        cursors.popitem(last=False)
+    return cursor_id
+
+
+def render_selected(
+    ctx: SandboxContext, rows: list[StoredObject], owner: SObject, fields: tuple[SelectedField, ...], version: str
+) -> list[dict[str, Any]]:
+    """Records showing exactly the selected fields, parent fields nested as Salesforce nests them."""
+    direct = [f.leaf for f in fields if not f.hops]
+    records = [render(row, owner, version, direct) for row in rows]
+    by_reference: dict[str, list[SelectedField]] = {}
+    for selected in fields:
+        if selected.hops:
+            by_reference.setdefault(selected.hops[0].name, []).append(selected)
+    for group in by_reference.values():
+        _fill_parents(ctx, rows, records, group, version)
+    return records
+
+
+def _fill_parents(
+    ctx: SandboxContext,
+    rows: list[StoredObject],
+    records: list[dict[str, Any]],
+    group: list[SelectedField],
+    version: str,
+) -> None:
+    """Nest one relationship (e.g. ``Owner``) into each record, its own parent fields resolved recursively."""
+    reference = group[0].hops[0]
+    inner = tuple(SelectedField(f.path[1:], f.hops[1:], f.leaf) for f in group)
+    kinds = [f"salesforce.{name}" for name in reference.reference_to]
+    parents = fetch_by_ids(ctx.store, kinds, (row.properties.get(reference.name) for row in rows))
+    rendered: dict[str, dict[str, Any]] = {}
+    for parent in parents.values():
+        parent_type = sobject(parent.kind.partition(".")[2])
+        if parent_type is not None:
+            shown = render_selected(ctx, [parent], parent_type, _fields_of(parent_type, inner), version)
+            rendered[parent.id] = shown[0]
+    for row, record in zip(rows, records, strict=True):
+        record[str(reference.relationship)] = rendered.get(str(row.properties.get(reference.name)))
+
+
+def _fields_of(parent_type: SObject, inner: tuple[SelectedField, ...]) -> tuple[SelectedField, ...]:
+    """The selected fields a polymorphic parent (a Group owner, say) actually has."""
+    return tuple(f for f in inner if f.hops or parent_type.field(f.leaf.name) is not None)

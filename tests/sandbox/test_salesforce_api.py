@@ -1,0 +1,578 @@
+"""The sandbox's Salesforce REST API, driven by the real simple-salesforce over TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+import uvicorn
+from simple_salesforce import Salesforce, format_soql
+from simple_salesforce.exceptions import (
+    SalesforceExpiredSession,
+    SalesforceMalformedRequest,
+    SalesforceMoreThanOneRecord,
+    SalesforceResourceNotFound,
+)
+from starlette.applications import Starlette
+
+from adapters.sandbox.app import SandboxGate
+from adapters.sandbox.context import SandboxContext, build_context
+from adapters.sandbox.salesforce_api import salesforce_routes
+from adapters.sandbox.tls import make_tls_files
+
+
+class _Harness:
+    """Just the Salesforce routes behind the sandbox gate, served over TLS on an ephemeral port."""
+
+    def __init__(self, tmp_dir: str) -> None:
+        self.ctx: SandboxContext = build_context(limits="off")
+        app = Starlette(routes=salesforce_routes(self.ctx))
+        app.add_middleware(SandboxGate, ctx=self.ctx)
+        self.tls = make_tls_files(tmp_dir)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            ssl_certfile=str(self.tls.cert_path),
+            ssl_keyfile=str(self.tls.key_path),
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
+
+    def __enter__(self) -> _Harness:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "sandbox did not start"
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"https://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.verify = str(self.tls.ca_path)
+        session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override verify
+        return session
+
+    def salesforce(self) -> Salesforce:
+        return Salesforce(instance_url=self.url, session_id="sandbox-token", session=self.session())
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Harness]:
+    with _Harness(str(tmp_path_factory.mktemp("tls"))) as running:
+        yield running
+
+
+@pytest.fixture
+def sf(harness: _Harness) -> Salesforce:
+    harness.ctx.reset()
+    harness.ctx.settings.salesforce_assignment_owner = None
+    harness.ctx.settings.extra.clear()
+    return harness.salesforce()
+
+
+@pytest.fixture
+def store(harness: _Harness):
+    return harness.ctx.store
+
+
+def _user(store, last: str = "Rep", *, active: bool = True) -> str:
+    props = {"Username": f"{last.lower()}@x.test", "LastName": last, "FirstName": "Ann", "Email": f"{last}@x.test"}
+    return store.create("salesforce.User", {**props, "IsActive": active}).id
+
+
+def _queue(store, name: str = "Unassigned Leads") -> str:
+    return store.create("salesforce.Group", {"Name": name, "Type": "Queue"}).id
+
+
+def _leads(store, count: int, **props) -> None:
+    rows = (
+        (dict({"LastName": f"L{i:05d}", "Company": f"C{i % 7}", "Email": f"l{i}@x.test"}, **props), None)
+        for i in range(count)
+    )
+    store.bulk_create("salesforce.Lead", rows)
+
+
+# -- query -------------------------------------------------------------------------------------------------
+def test_query_returns_selected_fields_with_attributes_and_nested_owner(sf, store):
+    owner = _user(store, "Ortiz")
+    lead = store.create(
+        "salesforce.Lead",
+        {"LastName": "Smith", "FirstName": "Jo", "Company": "Acme", "Email": "Jo@Acme.test", "OwnerId": owner},
+    )
+    result = sf.query("SELECT Id, Name, Email, Owner.Email, Owner.Name FROM Lead WHERE Email = 'jo@acme.TEST'")
+    assert result["totalSize"] == 1 and result["done"] is True
+    record = result["records"][0]
+    assert record["attributes"] == {"type": "Lead", "url": f"/services/data/v59.0/sobjects/Lead/{lead.id}"}
+    assert record["Id"] == lead.id and record["Name"] == "Jo Smith" and record["Email"] == "Jo@Acme.test"
+    assert record["Owner"]["attributes"]["type"] == "User"
+    assert record["Owner"]["Email"] == "Ortiz@x.test" and record["Owner"]["Name"] == "Ann Ortiz"
+
+
+def test_queue_owner_and_contact_account_parent_fields(sf, store):
+    queue = _queue(store)
+    store.create("salesforce.Lead", {"LastName": "Q", "Company": "C", "OwnerId": queue})
+    account = store.create("salesforce.Account", {"Name": "Globex"})
+    store.create("salesforce.Contact", {"LastName": "K", "AccountId": account.id})
+    lead = sf.query("SELECT Owner.Name FROM Lead WHERE Owner.Name = 'Unassigned Leads'")["records"][0]
+    assert lead["Owner"]["attributes"]["type"] == "Group" and lead["Owner"]["Name"] == "Unassigned Leads"
+    contact = sf.query("SELECT Account.Name FROM Contact WHERE Account.Name LIKE 'glob%'")["records"][0]
+    assert contact["Account"]["Name"] == "Globex"
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("Company = 'C1'", [1, 8]),
+        ("Company != 'C1' AND LastName < 'L00003'", [0, 2]),
+        ("Company IN ('C2', 'C3') AND LastName <= 'L00003'", [2, 3]),
+        ("Company NOT IN ('C0','C1','C2','C3','C4')", [5, 6]),
+        ("(Company = 'C0' OR Company = 'C1') AND NOT LastName = 'L00000'", [1, 7, 8]),
+        ("LastName LIKE 'L0000_'", list(range(9))),
+        ("NumberOfEmployees >= 7", [7, 8]),
+        ("Title = null", list(range(9))),
+        ("Title != null", []),
+        ("IsConverted = false AND CreatedDate = TODAY", list(range(9))),
+        ("CreatedDate < 2020-01-01T00:00:00Z", []),
+        ("SystemModstamp > 2020-01-01T00:00:00.000+00:00", list(range(9))),
+    ],
+)
+def test_where_filters(sf, store, where, expected):
+    for i in range(9):
+        store.create("salesforce.Lead", {"LastName": f"L{i:05d}", "Company": f"C{i % 7}", "NumberOfEmployees": i})
+    records = sf.query_all(f"SELECT LastName FROM Lead WHERE {where} ORDER BY LastName")["records"]
+    assert [r["LastName"] for r in records] == [f"L{i:05d}" for i in expected]
+
+
+def test_order_by_desc_nulls_limit_offset_and_count(sf, store):
+    for i, title in enumerate(["b", None, "a", "c"]):
+        store.create("salesforce.Lead", {"LastName": f"N{i}", "Company": "C", **({"Title": title} if title else {})})
+    titles = [r["Title"] for r in sf.query("SELECT Title FROM Lead ORDER BY Title DESC NULLS FIRST")["records"]]
+    assert titles == [None, "c", "b", "a"]
+    page = sf.query("SELECT Title FROM Lead ORDER BY Title ASC NULLS LAST LIMIT 2 OFFSET 1")["records"]
+    assert [r["Title"] for r in page] == ["b", "c"]
+    assert sf.query("SELECT COUNT() FROM Lead WHERE Title != null")["totalSize"] == 3
+
+
+def test_paging_through_next_records_url(sf, store, harness):
+    _leads(store, 450)
+    first = sf.query(
+        "SELECT Id FROM Lead ORDER BY SystemModstamp, Id", headers={"Sforce-Query-Options": "batchSize=200"}
+    )
+    assert first["totalSize"] == 450 and not first["done"] and len(first["records"]) == 200
+    assert first["nextRecordsUrl"].startswith("/services/data/v59.0/query/01g")
+    assert first["nextRecordsUrl"].endswith("-200")
+    second = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
+    assert len(second["records"]) == 200 and not second["done"]
+    ids = [r["Id"] for r in sf.query_all_iter("SELECT Id FROM Lead", headers={"Sforce-Query-Options": "batchSize=200"})]
+    assert len(ids) == len(set(ids)) == 450
+    assert ids == sorted(ids)  # Id order is the creation order
+
+
+def test_default_batch_is_2000(sf, store):
+    _leads(store, 2100)
+    first = sf.query("SELECT Id FROM Lead")
+    assert len(first["records"]) == 2000 and first["nextRecordsUrl"].endswith("-2000")
+    assert len(sf.query_all("SELECT Id FROM Lead")["records"]) == 2100
+
+
+def test_unknown_query_locator_is_refused(sf):
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query_more("/services/data/v59.0/query/01gNOPE-2000", identifier_is_url=True)
+    assert caught.value.content[0]["errorCode"] == "INVALID_QUERY_LOCATOR"
+
+
+def test_query_all_includes_deleted_rows(sf, store):
+    keep = store.create("salesforce.Lead", {"LastName": "Keep", "Company": "C"})
+    gone = store.create("salesforce.Lead", {"LastName": "Gone", "Company": "C"})
+    sf.Lead.delete(gone.id)
+    assert [r["Id"] for r in sf.query("SELECT Id FROM Lead")["records"]] == [keep.id]
+    rows = sf.query_all("SELECT Id, IsDeleted FROM Lead ORDER BY Id", include_deleted=True)["records"]
+    assert [(r["Id"], r["IsDeleted"]) for r in rows] == [(keep.id, False), (gone.id, True)]
+    deleted = sf.query_all("SELECT Id FROM Lead WHERE IsDeleted = TRUE", include_deleted=True)["records"]
+    assert [r["Id"] for r in deleted] == [gone.id]
+
+
+@pytest.mark.parametrize(
+    ("soql", "code"),
+    [
+        ("SELECT Id FROM Lead WHERE", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Lead WHERE A = 1 AND B = 2 OR C = 3", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Lead WHERE LastName = 'unterminated", "MALFORMED_QUERY"),
+        ("SELECT Id, Id FROM Lead", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Lead GROUP BY Company", "MALFORMED_QUERY"),
+        ("SELECT Bogus FROM Lead", "INVALID_FIELD"),
+        ("SELECT Owner.Bogus FROM Lead", "INVALID_FIELD"),
+        ("SELECT Id FROM Lead WHERE Bogus__x = 1", "INVALID_FIELD"),
+        ("SELECT Id FROM Widget", "INVALID_TYPE"),
+        ("SELECT Id FROM Lead WHERE LastName = 5", "MALFORMED_QUERY"),
+        ("SELECT Id FROM Lead OFFSET 2001", "NUMBER_OUTSIDE_VALID_RANGE"),
+    ],
+)
+def test_bad_queries_are_refused_like_salesforce(sf, soql, code):
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.query(soql)
+    assert caught.value.content[0]["errorCode"] == code
+    assert caught.value.content[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "x' OR LastName != 'x",
+        "x\\' OR LastName != \\'x",
+        "x\\",
+        "%",
+        "_",
+        "'; DROP TABLE objects; --",
+        'x") OR 1=1 --',
+        "line\nbreak\ttab",
+        "O'Brien",
+    ],
+)
+def test_values_from_format_soql_cannot_escape_their_literal(sf, store, hostile):
+    store.create("salesforce.Lead", {"LastName": "Innocent", "Company": "C"})
+    target = store.create("salesforce.Lead", {"LastName": hostile, "Company": "C"})
+    exact = sf.query(format_soql("SELECT Id, LastName FROM Lead WHERE LastName = {}", hostile))["records"]
+    assert [(r["Id"], r["LastName"]) for r in exact] == [(target.id, hostile)]
+    like = sf.query(format_soql("SELECT Id FROM Lead WHERE LastName LIKE '{:like}'", hostile))["records"]
+    assert [r["Id"] for r in like] == [target.id]
+    assert store.count("salesforce.Lead") == 2
+
+
+def test_hand_written_injection_attempts_are_malformed(sf, store):
+    store.create("salesforce.Lead", {"LastName": "Innocent", "Company": "C"})
+    for soql in (
+        "SELECT Id FROM Lead WHERE LastName = 'x' OR 1=1",
+        "SELECT Id FROM Lead WHERE LastName = 'x'; DELETE FROM objects",
+        "SELECT Id FROM Lead WHERE json_extract(props, '$.x') = 1",
+    ):
+        with pytest.raises(SalesforceMalformedRequest):
+            sf.query(soql)
+    # an escaped quote stays inside the literal: this asks for a LastName of "x' OR LastName != "
+    assert sf.query("SELECT Id FROM Lead WHERE LastName = 'x\\' OR LastName != '")["totalSize"] == 0
+    assert store.count("salesforce.Lead") == 1
+
+
+# -- sObjects ----------------------------------------------------------------------------------------------
+def _valid_bodies(store) -> dict[str, tuple[dict, dict]]:
+    """A minimal valid create body and an update for every sObject served."""
+    account = store.create("salesforce.Account", {"Name": "Parent"}).id
+    return {
+        "Lead": ({"LastName": "Lee", "Company": "Acme"}, {"Title": "CTO"}),
+        "Contact": ({"LastName": "Cole", "AccountId": account}, {"Department": "Ops"}),
+        "Account": ({"Name": "Initech", "Website": "initech.test"}, {"Industry": "Software"}),
+        "User": ({"Username": "u@x.test", "LastName": "U", "Email": "u@x.test", "IsActive": True}, {"Title": "AE"}),
+        "Group": ({"Name": "West Queue", "Type": "Queue"}, {"Email": "west@x.test"}),
+        "Task": ({"Subject": "Call"}, {"Status": "Completed", "ActivityDate": "2026-01-02"}),
+        "Event": ({"Subject": "Demo", "StartDateTime": "2026-01-02T10:00:00Z"}, {"DurationInMinutes": 30}),
+        "Opportunity": ({"Name": "Deal", "StageName": "Prospecting", "CloseDate": "2026-03-01"}, {"Amount": 1200.5}),
+    }
+
+
+@pytest.mark.parametrize("name", ["Lead", "Contact", "Account", "User", "Group", "Task", "Event", "Opportunity"])
+def test_create_read_update_delete_every_sobject(sf, store, name):
+    body, change = _valid_bodies(store)[name]
+    api = getattr(sf, name)
+    created = api.create(body)
+    assert created["success"] is True and created["errors"] == []
+    assert created["id"].startswith(store.id_for(f"salesforce.{name}", 1)[:3])
+    record = api.get(created["id"])
+    assert record["attributes"]["type"] == name
+    assert all(record[k] == v for k, v in body.items() if not k.endswith("DateTime"))
+    assert record["CreatedDate"].endswith("+0000") and record["IsDeleted"] is False
+    assert api.update(created["id"], change, headers={"Sforce-Auto-Assign": "FALSE"}) == 204
+    updated = api.get(created["id"])
+    assert all(updated[k] == v for k, v in change.items())
+    assert updated["SystemModstamp"] >= record["SystemModstamp"]
+    assert api.delete(created["id"]) == 204
+    with pytest.raises(SalesforceResourceNotFound) as caught:
+        api.get(created["id"])
+    assert caught.value.content[0]["errorCode"] == "ENTITY_IS_DELETED"
+
+
+def test_datetimes_are_stored_in_salesforce_format(sf):
+    created = sf.Event.create({"Subject": "Demo", "StartDateTime": "2026-01-02T11:00:00+01:00"})
+    assert sf.Event.get(created["id"])["StartDateTime"] == "2026-01-02T10:00:00.000+0000"
+    found = sf.query("SELECT Id FROM Event WHERE StartDateTime = 2026-01-02T10:00:00Z")["records"]
+    assert [r["Id"] for r in found] == [created["id"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "code", "fields"),
+    [
+        ("Lead", {"LastName": "X"}, "REQUIRED_FIELD_MISSING", ["Company"]),
+        ("Lead", {"Company": "X"}, "REQUIRED_FIELD_MISSING", ["LastName"]),
+        ("Contact", {"FirstName": "X"}, "REQUIRED_FIELD_MISSING", ["LastName"]),
+        ("Account", {"Website": "x.test"}, "REQUIRED_FIELD_MISSING", ["Name"]),
+        ("Lead", {"LastName": "X", "Company": "Y", "Shoe_Size": 9}, "INVALID_FIELD", []),
+        (
+            "Lead",
+            {"LastName": "X", "Company": "Y", "CreatedDate": "2020-01-01"},
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            ["CreatedDate"],
+        ),
+        (
+            "Lead",
+            {"LastName": "X", "Company": "Y", "NumberOfEmployees": "many"},
+            "INVALID_TYPE_ON_FIELD_IN_RECORD",
+            ["NumberOfEmployees"],
+        ),
+        (
+            "Lead",
+            {"LastName": "X", "Company": "Y", "OwnerId": "005000000000ZZZAAA"},
+            "INVALID_CROSS_REFERENCE_KEY",
+            ["OwnerId"],
+        ),
+    ],
+)
+def test_invalid_writes_are_refused(sf, name, body, code, fields):
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        getattr(sf, name).create(body, headers={"Sforce-Auto-Assign": "FALSE"})
+    assert caught.value.content[0]["errorCode"] == code
+    assert caught.value.content[0]["fields"] == fields
+
+
+def test_task_needs_nothing_and_custom_fields_are_accepted(sf):
+    created = sf.Task.create({})
+    assert sf.Task.get(created["id"])["Subject"] is None
+    sf.Task.update(created["id"], {"Routing_Score__c": 87})
+    assert sf.Task.get(created["id"])["Routing_Score__c"] == 87
+    assert sf.query("SELECT Id FROM Task WHERE Routing_Score__c > 80")["totalSize"] == 1
+
+
+def test_inactive_owner_is_refused(sf, store):
+    gone = _user(store, "Gone", active=False)
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.Contact.create({"LastName": "C", "OwnerId": gone})
+    assert caught.value.content[0]["errorCode"] == "INACTIVE_OWNER_OR_USER"
+
+
+@pytest.mark.parametrize("bad_id", ["00Q000000000000ZZZ", "001000000000001AAA", "nope", "00Q00000000001"])
+def test_bad_ids_are_not_found(sf, store, bad_id):
+    store.create("salesforce.Account", {"Name": "A"})
+    for call in (
+        lambda: sf.Lead.get(bad_id),
+        lambda: sf.Lead.update(bad_id, {"Title": "x"}),
+        lambda: sf.Lead.delete(bad_id),
+    ):
+        with pytest.raises(SalesforceResourceNotFound) as caught:
+            call()
+        assert caught.value.content[0]["errorCode"] == "NOT_FOUND"
+
+
+def test_fifteen_character_ids_are_accepted(sf, store):
+    lead = store.create("salesforce.Lead", {"LastName": "L", "Company": "C"})
+    assert sf.Lead.get(lead.id[:15])["Id"] == lead.id
+
+
+def test_get_with_fields_parameter(sf, store):
+    lead = store.create("salesforce.Lead", {"LastName": "L", "Company": "C", "Email": "l@x.test"})
+    record = sf.Lead.get(lead.id, params={"fields": "Email,Company"})
+    assert set(record) == {"attributes", "Email", "Company"}
+
+
+def test_upsert_by_external_id_creates_then_updates(sf, store):
+    assert sf.Task.upsert("LeadRelay_Decision_Id__c/dec-1", {"Subject": "Call"}) == 201
+    assert sf.Task.upsert("LeadRelay_Decision_Id__c/dec-1", {"Subject": "Call back"}) == 204
+    assert store.count("salesforce.Task") == 1
+    record = sf.Task.get_by_custom_id("LeadRelay_Decision_Id__c", "dec-1")
+    assert record["Subject"] == "Call back" and record["LeadRelay_Decision_Id__c"] == "dec-1"
+    raw = sf.Task.upsert("LeadRelay_Decision_Id__c/dec-2", {"Subject": "New"}, raw_response=True)
+    assert raw.status_code == 201 and raw.json()["created"] is True
+
+
+def test_upsert_with_several_matches_answers_300(sf, store):
+    for _ in range(2):
+        store.create("salesforce.Task", {"LeadRelay_Decision_Id__c": "dup"})
+    with pytest.raises(SalesforceMoreThanOneRecord) as caught:
+        sf.Task.upsert("LeadRelay_Decision_Id__c/dup", {"Subject": "x"})
+    assert len(caught.value.content) == 2
+    with pytest.raises(SalesforceResourceNotFound):
+        sf.Task.upsert("Subject/x", {"Status": "Open"})  # not an external id field
+
+
+def test_describe_lists_fields_with_types_and_external_ids(sf):
+    described = sf.Task.describe()
+    fields = {f["name"]: f for f in described["fields"]}
+    assert described["keyPrefix"] == "00T"
+    assert fields["LeadRelay_Decision_Id__c"]["externalId"] is True
+    assert fields["WhoId"]["referenceTo"] == ["Lead", "Contact"] and fields["WhoId"]["relationshipName"] == "Who"
+    assert fields["SystemModstamp"]["type"] == "datetime" and not fields["SystemModstamp"]["updateable"]
+    assert {s["name"] for s in sf.describe()["sobjects"]} >= {"Lead", "Contact", "Account", "User", "Group", "Task"}
+    assert sf.Lead.metadata()["objectDescribe"]["name"] == "Lead"
+
+
+# -- sObject Collections -------------------------------------------------------------------------------------
+def _lead_body(i: int, **extra) -> dict:
+    return {"attributes": {"type": "Lead"}, "LastName": f"B{i}", "Company": "C", **extra}
+
+
+def test_collections_create_update_read_delete(sf, store):
+    created = sf.restful(
+        "composite/sobjects", method="POST", json={"allOrNone": True, "records": [_lead_body(i) for i in range(3)]}
+    )
+    assert [r["success"] for r in created] == [True] * 3
+    ids = [r["id"] for r in created]
+    updates = [{"attributes": {"type": "Lead"}, "Id": i, "Title": "VP"} for i in ids]
+    updated = sf.restful("composite/sobjects", method="PATCH", json={"allOrNone": False, "records": updates})
+    assert [(r["id"], r["success"]) for r in updated] == [(i, True) for i in ids]
+    read = sf.restful("composite/sobjects/Lead", params={"ids": ",".join(ids), "fields": "Id,Title"})
+    assert [r["Title"] for r in read] == ["VP"] * 3
+    deleted = sf.restful("composite/sobjects", method="DELETE", params={"ids": ",".join(ids), "allOrNone": "true"})
+    assert [r["success"] for r in deleted] == [True] * 3
+    assert store.count("salesforce.Lead") == 0
+
+
+def test_collections_all_or_none_rolls_back_every_record(sf, store):
+    records = [_lead_body(0), {"attributes": {"type": "Lead"}, "LastName": "NoCompany"}, _lead_body(2)]
+    results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": True, "records": records})
+    assert [r["success"] for r in results] == [False, False, False]
+    assert results[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert store.count("salesforce.Lead") == 0
+
+
+def test_collections_partial_success_without_all_or_none(sf, store):
+    lead = store.create("salesforce.Lead", {"LastName": "L", "Company": "C"})
+    updates = [
+        {"attributes": {"type": "Lead"}, "Id": lead.id, "Title": "CFO"},
+        {"attributes": {"type": "Lead"}, "Id": "00Q000000000zzzAAA", "Title": "CFO"},
+        {"attributes": {"type": "Lead"}, "Id": lead.id, "Bogus": 1},
+    ]
+    results = sf.restful(
+        "composite/sobjects",
+        method="PATCH",
+        json={"allOrNone": False, "records": updates},
+        headers={"Sforce-Auto-Assign": "FALSE"},
+    )
+    assert [r["success"] for r in results] == [True, False, False]
+    assert results[1]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"
+    assert results[2]["errors"][0]["statusCode"] == "INVALID_FIELD"
+    assert store.get("salesforce.Lead", lead.id).properties["Title"] == "CFO"
+
+
+def test_collections_refuse_more_than_200_records(sf, store):
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        sf.restful("composite/sobjects", method="POST", json={"records": [_lead_body(i) for i in range(201)]})
+    assert caught.value.content[0]["errorCode"] == "EXCEEDED_ID_LIMIT"
+    assert store.count("salesforce.Lead") == 0
+    results = sf.restful("composite/sobjects", method="POST", json={"records": [_lead_body(i) for i in range(200)]})
+    assert len(results) == 200 and store.count("salesforce.Lead") == 200
+
+
+# -- getUpdated / getDeleted -------------------------------------------------------------------------------
+def test_get_updated_and_get_deleted(sf, store, harness):
+    clock = harness.ctx.clock
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    old = store.create("salesforce.Contact", {"LastName": "Old"})
+    fresh = store.create("salesforce.Contact", {"LastName": "Fresh"})
+    sf.Contact.delete(old.id)
+    clock.advance(120_000)  # getUpdated covers whole minutes up to now
+    try:
+        end = datetime.now(UTC) + timedelta(minutes=3)
+        updated = sf.Contact.updated(start, end)
+        assert updated["ids"] == [fresh.id] and updated["latestDateCovered"].endswith(":00.000+0000")
+        deleted = sf.Contact.deleted(start, end)
+        assert [d["id"] for d in deleted["deletedRecords"]] == [old.id]
+        assert deleted["deletedRecords"][0]["deletedDate"].endswith("+0000")
+        assert "earliestDateAvailable" in deleted
+    finally:
+        clock.advance(-120_000)
+
+
+@pytest.mark.parametrize(("resource", "days"), [("updated", 31), ("deleted", 16)])
+def test_replication_windows_are_limited(sf, resource, days):
+    end = datetime.now(UTC)
+    with pytest.raises(SalesforceMalformedRequest) as caught:
+        getattr(sf.Lead, resource)(end - timedelta(days=days), end)
+    assert caught.value.content[0]["errorCode"] == "INVALID_REPLICATION_DATE"
+
+
+# -- the lead assignment rule ------------------------------------------------------------------------------
+def test_assignment_rule_assigns_new_leads_to_the_queue_unless_told_not_to(sf, store):
+    rep = _user(store, "Rep")
+    queue = _queue(store)
+    fired = sf.Lead.create({"LastName": "A", "Company": "C", "OwnerId": rep})
+    assert sf.Lead.get(fired["id"])["OwnerId"] == queue
+    for header in ("FALSE", "false", "0"):
+        kept = sf.Lead.create({"LastName": "B", "Company": "C", "OwnerId": rep}, headers={"Sforce-Auto-Assign": header})
+        assert sf.Lead.get(kept["id"])["OwnerId"] == rep
+
+
+def test_assignment_rule_fires_on_update_and_in_collections(sf, store):
+    rep = _user(store, "Rep")
+    other = _user(store, "Other")
+    queue = _queue(store)
+    lead = store.create("salesforce.Lead", {"LastName": "L", "Company": "C", "OwnerId": rep})
+    sf.Lead.update(lead.id, {"OwnerId": other})
+    assert store.get("salesforce.Lead", lead.id).properties["OwnerId"] == queue
+    sf.Lead.update(lead.id, {"OwnerId": other}, headers={"Sforce-Auto-Assign": "FALSE"})
+    assert store.get("salesforce.Lead", lead.id).properties["OwnerId"] == other
+    created = sf.restful("composite/sobjects", method="POST", json={"records": [_lead_body(1, OwnerId=rep)]})
+    assert store.get("salesforce.Lead", created[0]["id"]).properties["OwnerId"] == queue
+    contact = sf.Contact.create({"LastName": "C", "OwnerId": rep})  # the rule is for leads only
+    assert sf.Contact.get(contact["id"])["OwnerId"] == rep
+
+
+def test_assignment_rule_target_is_configurable(sf, store, harness):
+    first = _user(store, "First")
+    chosen = _user(store, "Chosen")
+    assert sf.Lead.get(sf.Lead.create({"LastName": "A", "Company": "C"})["id"])["OwnerId"] == first
+    harness.ctx.settings.salesforce_assignment_owner = chosen
+    assert sf.Lead.get(sf.Lead.create({"LastName": "B", "Company": "C"})["id"])["OwnerId"] == chosen
+    harness.ctx.settings.extra["salesforce_assignment_rule"] = False
+    assert sf.Lead.get(sf.Lead.create({"LastName": "C", "Company": "C"})["id"])["OwnerId"] is None
+
+
+# -- auth and org resources ---------------------------------------------------------------------------------
+def test_missing_or_empty_bearer_token_is_refused(harness):
+    session = harness.session()
+    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic abc"}):
+        answer = session.get(f"{harness.url}/services/data/v59.0/query/?q=SELECT+Id+FROM+Lead", headers=headers)
+        assert answer.status_code == 401
+        assert answer.json() == [
+            {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID", "fields": []}
+        ]
+    bad = Salesforce(instance_url=harness.url, session_id="", session=session)
+    with pytest.raises(SalesforceExpiredSession):
+        bad.query("SELECT Id FROM Lead")
+
+
+def test_versions_limits_and_unknown_paths(sf, harness):
+    listed = harness.session().get(f"{harness.url}/services/data/").json()
+    assert {"version": "59.0", "url": "/services/data/v59.0", "label": "Winter '24"} in listed
+    daily = sf.limits()["DailyApiRequests"]
+    assert daily["Max"] == harness.ctx.limits.settings.salesforce_daily and daily["Remaining"] <= daily["Max"]
+    with pytest.raises(SalesforceResourceNotFound) as caught:
+        sf.restful("no/such/thing")
+    assert caught.value.content[0]["errorCode"] == "NOT_FOUND"
+    assert sf.restful("")["query"] == "/services/data/v59.0/query"
+
+
+def test_oauth_token_flows_hand_out_a_usable_session(harness):
+    session = harness.session()
+    for form in (
+        {"grant_type": "password", "client_id": "ck", "client_secret": "cs", "username": "u", "password": "p"},
+        {"grant_type": "client_credentials", "client_id": "ck", "client_secret": "cs"},
+    ):
+        token = session.post(f"{harness.url}/services/oauth2/token", data=form).json()
+        assert token["instance_url"] == harness.url and token["token_type"] == "Bearer"
+        sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=session)
+        assert sf.query("SELECT COUNT() FROM Lead")["done"] is True
+    refused = session.post(f"{harness.url}/services/oauth2/token", data={"grant_type": "magic"})
+    assert refused.status_code == 400 and refused.json()["error"] == "unsupported_grant_type"
