@@ -30,6 +30,10 @@ def _register() -> None:
     cli.add_command(sandbox)
     cli.add_command(demo)
 
+    from connector.routing_cli import register as register_routing
+
+    register_routing(cli)
+
 
 _register()
 
