@@ -63,6 +63,9 @@ class HubSpotConfig(_Section):
     daily_read_share: float = Field(
         default=0.5, gt=0, le=1, description="Reads stop at this share of the daily budget: the rest is the customer's."
     )
+    search_per_second: int = Field(
+        default=5, ge=1, description="HubSpot's account-wide search limit (about 4-5/s; answers carry no headers)."
+    )
     poll_interval_s: float = Field(
         default=30.0, gt=0, description="Near-real-time without spending much of the budget."
     )

@@ -1,0 +1,169 @@
+"""HubSpot records → cache records: contacts → ``Lead``, companies → ``Account``, owners → ``OwnerRecord``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from adapters.fields import FieldReader, require_id, require_properties, to_ms
+from connector import normalize
+from connector.crm import AccountRecord, OwnerRecord, PersonRecord, RawRecord
+from connector.errors import InvalidRecordError
+from connector.models import Account, Activity, CrmName, Lead, record_id
+from connector.sync.streams import HUBSPOT_COMPANY_FIELDS, HUBSPOT_CONTACT_FIELDS
+
+CRM: CrmName = "hubspot"
+
+
+def check_stamp(raw: RawRecord) -> None:
+    """Refuse a record whose modified stamp could not be read: it has no place in the cursor order."""
+    if raw.modified_ms < 0:
+        raise InvalidRecordError("record has no usable modified date", reason="bad_modified_date")
+
+
+def contact(raw: RawRecord) -> PersonRecord:
+    """A HubSpot contact as a cache person."""
+    native = require_id(raw.native_id)
+    check_stamp(raw)
+    f = FieldReader("hubspot.contacts", native, require_properties(raw.properties))
+    email = f.email("email")
+    country = f.country("country")
+    company_id = f.text("associatedcompanyid", 32)
+    lead = Lead(
+        id=record_id(CRM, "contacts", native),
+        crm=CRM,
+        native_id=native,
+        object="contacts",
+        email=email,
+        email_domain=_email_domain(email),
+        first_name=f.name("firstname"),
+        last_name=f.name("lastname"),
+        company=f.text("company"),
+        title=f.text("jobtitle"),
+        phone=f.phone("phone", country) or f.phone("mobilephone", country),
+        country=country,
+        state=f.text("state", 64),
+        postal_code=f.text("zip", 32),
+        city=f.text("city", 128),
+        employees=f.employees("numemployees"),
+        industry=f.text("industry", 128),
+        source=f.text("hs_analytics_source", 64),
+        language=f.text("hs_language", 16),
+        products=f.choices("product_interest"),
+        account_id=record_id(CRM, "companies", company_id) if company_id else None,
+        created_ms=f.ms("createdate") or 0,
+        activity=_activity(f),
+        properties=f.kept(HUBSPOT_CONTACT_FIELDS),
+    )
+    return PersonRecord(lead, f.text("hubspot_owner_id", 32), raw.modified_ms)
+
+
+def _email_domain(email: str | None) -> str | None:
+    if email is None:
+        return None
+    try:
+        return normalize.registered_domain(email)
+    except InvalidRecordError:
+        return None
+
+
+def _activity(f: FieldReader) -> Activity:
+    last_activity = [
+        ms
+        for ms in (
+            f.ms("hs_last_sales_activity_timestamp"),
+            f.ms("notes_last_contacted"),
+            f.ms("hs_analytics_last_visit_timestamp"),
+        )
+        if ms
+    ]
+    return Activity(
+        page_views=f.integer("hs_analytics_num_page_views") or 0,
+        form_submissions=f.integer("num_conversion_events") or 0,
+        demo_requests=f.integer("demo_requests") or 0,
+        pricing_page_views=f.integer("pricing_page_views") or 0,
+        email_replies=f.integer("num_email_replies") or 0,
+        last_activity_ms=max(last_activity) if last_activity else None,
+        last_conversion_ms=f.ms("recent_conversion_date"),
+        last_conversion_name=f.text("recent_conversion_event_name"),
+    )
+
+
+def company(raw: RawRecord) -> AccountRecord:
+    """A HubSpot company as a cache account."""
+    native = require_id(raw.native_id)
+    check_stamp(raw)
+    f = FieldReader("hubspot.companies", native, require_properties(raw.properties))
+    domain = f.domain("domain") or f.domain("website")
+    parent = f.text("hs_parent_company_id", 32)
+    activity = [ms for ms in (f.ms("notes_last_updated"), f.ms("hs_last_sales_activity_timestamp")) if ms]
+    account = Account(
+        id=record_id(CRM, "companies", native),
+        crm=CRM,
+        native_id=native,
+        name=f.text("name") or domain or "",
+        domain=domain,
+        extra_domains=tuple(d for d in f.domains("hs_additional_domains") if d != domain),
+        country=f.country("country"),
+        state=f.text("state", 64),
+        postal_code=f.text("zip", 32),
+        parent_id=record_id(CRM, "companies", parent) if parent else None,
+        employees=f.employees("numberofemployees"),
+        industry=f.text("industry", 128),
+        is_customer=(f.text("lifecyclestage", 64) or "").lower() == "customer",
+        has_open_opportunity=(f.integer("hs_num_open_deals") or 0) > 0,
+        last_activity_ms=max(activity) if activity else None,
+    )
+    return AccountRecord(
+        account,
+        f.text("hubspot_owner_id", 32),
+        raw.modified_ms,
+        created_ms=f.ms("createdate") or 0,
+        properties=f.kept(HUBSPOT_COMPANY_FIELDS),
+    )
+
+
+def owner(raw: RawRecord) -> OwnerRecord:
+    """A HubSpot owner (archived ones are inactive, not deleted: old records still point at them)."""
+    native = require_id(raw.native_id)
+    f = FieldReader("hubspot.owners", native, require_properties(raw.properties))
+    email = f.email("email")
+    name = " ".join(p for p in (f.name("firstName"), f.name("lastName")) if p) or email or native
+    return OwnerRecord(
+        id=record_id(CRM, "owners", native),
+        crm=CRM,
+        object="owners",
+        native_id=native,
+        key=email or f"user:{CRM}:{native}",
+        email=email,
+        name=name,
+        active=not f.flag("archived"),
+        is_queue=False,
+        teams=_teams(raw.properties.get("teams")),
+        modified_ms=max(0, raw.modified_ms),
+        properties=f.kept(("userId", "email", "firstName", "lastName", "archived")),
+    )
+
+
+def _teams(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    names = (t.get("name") for t in value if isinstance(t, Mapping))
+    return tuple(n.strip() for n in names if isinstance(n, str) and n.strip())
+
+
+def raw_record(result: Any, cursor_field: str | None, *, deleted: bool = False) -> RawRecord:
+    """A HubSpot object/owner JSON result as a ``RawRecord`` (never raises: mapping judges what is usable)."""
+    if not isinstance(result, Mapping):
+        return RawRecord("", -1, {}, deleted)
+    props = result.get("properties", result)
+    native = result.get("id")
+    stamp = to_ms(props.get(cursor_field)) if cursor_field and isinstance(props, Mapping) else None
+    if stamp is None:
+        stamp = to_ms(result.get("updatedAt"))
+    return RawRecord(
+        native_id=str(native) if isinstance(native, str | int) and not isinstance(native, bool) else "",
+        modified_ms=stamp if stamp is not None else -1,
+        properties=cast(Mapping[str, Any], props),  # garbage is kept as sent: mapping refuses it with a reason
+        deleted=deleted,
+    )
