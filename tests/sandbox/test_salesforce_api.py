@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-import requests
-import uvicorn
 from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
@@ -18,76 +14,35 @@ from simple_salesforce.exceptions import (
     SalesforceMoreThanOneRecord,
     SalesforceResourceNotFound,
 )
-from starlette.applications import Starlette
 
-from adapters.sandbox.app import SandboxGate
-from adapters.sandbox.context import SandboxContext, build_context
-from adapters.sandbox.salesforce_api import salesforce_routes
-from adapters.sandbox.tls import make_tls_files
+from adapters.sandbox.runner import SandboxServer
+from adapters.sandbox.store import ObjectStore
 
 
-class _Harness:
-    """Just the Salesforce routes behind the sandbox gate, served over TLS on an ephemeral port."""
+class _StoreOnLoop:
+    """The sandbox's store, each call run on the server's loop thread (where the store lives)."""
 
-    def __init__(self, tmp_dir: str) -> None:
-        self.ctx: SandboxContext = build_context(limits="off")
-        app = Starlette(routes=salesforce_routes(self.ctx))
-        app.add_middleware(SandboxGate, ctx=self.ctx)
-        self.tls = make_tls_files(tmp_dir)
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            lifespan="off",
-            log_config=None,
-            access_log=False,
-            ssl_certfile=str(self.tls.cert_path),
-            ssl_keyfile=str(self.tls.key_path),
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
+    def __init__(self, sandbox: SandboxServer) -> None:
+        self._sandbox = sandbox
+        self._store: ObjectStore = sandbox.context.store
 
-    def __enter__(self) -> _Harness:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "sandbox did not start"
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"https://127.0.0.1:{port}"
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-    def session(self) -> requests.Session:
-        session = requests.Session()
-        session.verify = str(self.tls.ca_path)
-        session.trust_env = False  # REQUESTS_CA_BUNDLE in the environment would override verify
-        return session
-
-    def salesforce(self) -> Salesforce:
-        return Salesforce(instance_url=self.url, session_id="sandbox-token", session=self.session())
-
-
-@pytest.fixture(scope="module")
-def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Harness]:
-    with _Harness(str(tmp_path_factory.mktemp("tls"))) as running:
-        yield running
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._store, name)
+        return lambda *args, **kwargs: self._sandbox.call(lambda: method(*args, **kwargs))
 
 
 @pytest.fixture
-def sf(harness: _Harness) -> Salesforce:
-    harness.ctx.reset()
-    harness.ctx.settings.salesforce_assignment_owner = None
-    harness.ctx.settings.extra.clear()
-    return harness.salesforce()
+def harness(sandbox: SandboxServer) -> Iterator[SandboxServer]:
+    """The shared sandbox; the Salesforce settings a test changes are put back afterwards."""
+    settings = sandbox.context.settings
+    yield sandbox
+    settings.salesforce_assignment_owner = None
+    settings.extra.pop("salesforce_assignment_rule", None)
 
 
 @pytest.fixture
-def store(harness: _Harness):
-    return harness.ctx.store
+def store(harness: SandboxServer) -> Any:
+    return _StoreOnLoop(harness)
 
 
 def _user(store, last: str = "Rep", *, active: bool = True) -> str:
@@ -477,7 +432,7 @@ def test_collections_refuse_more_than_200_records(sf, store):
 
 # -- getUpdated / getDeleted -------------------------------------------------------------------------------
 def test_get_updated_and_get_deleted(sf, store, harness):
-    clock = harness.ctx.clock
+    clock = harness.context.clock
     start = datetime.now(UTC) - timedelta(minutes=5)
     old = store.create("salesforce.Contact", {"LastName": "Old"})
     fresh = store.create("salesforce.Contact", {"LastName": "Fresh"})
@@ -533,31 +488,33 @@ def test_assignment_rule_target_is_configurable(sf, store, harness):
     first = _user(store, "First")
     chosen = _user(store, "Chosen")
     assert sf.Lead.get(sf.Lead.create({"LastName": "A", "Company": "C"})["id"])["OwnerId"] == first
-    harness.ctx.settings.salesforce_assignment_owner = chosen
+    harness.context.settings.salesforce_assignment_owner = chosen
     assert sf.Lead.get(sf.Lead.create({"LastName": "B", "Company": "C"})["id"])["OwnerId"] == chosen
-    harness.ctx.settings.extra["salesforce_assignment_rule"] = False
+    harness.context.settings.extra["salesforce_assignment_rule"] = False
     assert sf.Lead.get(sf.Lead.create({"LastName": "C", "Company": "C"})["id"])["OwnerId"] is None
 
 
 # -- auth and org resources ---------------------------------------------------------------------------------
 def test_missing_or_empty_bearer_token_is_refused(harness):
-    session = harness.session()
+    session = harness.salesforce_session()
     for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic abc"}):
-        answer = session.get(f"{harness.url}/services/data/v59.0/query/?q=SELECT+Id+FROM+Lead", headers=headers)
+        answer = session.get(
+            f"{harness.salesforce_url}/services/data/v59.0/query/?q=SELECT+Id+FROM+Lead", headers=headers
+        )
         assert answer.status_code == 401
         assert answer.json() == [
             {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID", "fields": []}
         ]
-    bad = Salesforce(instance_url=harness.url, session_id="", session=session)
+    bad = Salesforce(instance_url=harness.salesforce_url, session_id="", session=session)
     with pytest.raises(SalesforceExpiredSession):
         bad.query("SELECT Id FROM Lead")
 
 
 def test_versions_limits_and_unknown_paths(sf, harness):
-    listed = harness.session().get(f"{harness.url}/services/data/").json()
+    listed = harness.salesforce_session().get(f"{harness.salesforce_url}/services/data/").json()
     assert {"version": "59.0", "url": "/services/data/v59.0", "label": "Winter '24"} in listed
     daily = sf.limits()["DailyApiRequests"]
-    assert daily["Max"] == harness.ctx.limits.settings.salesforce_daily and daily["Remaining"] <= daily["Max"]
+    assert daily["Max"] == harness.context.limits.settings.salesforce_daily and daily["Remaining"] <= daily["Max"]
     with pytest.raises(SalesforceResourceNotFound) as caught:
         sf.restful("no/such/thing")
     assert caught.value.content[0]["errorCode"] == "NOT_FOUND"
@@ -565,14 +522,14 @@ def test_versions_limits_and_unknown_paths(sf, harness):
 
 
 def test_oauth_token_flows_hand_out_a_usable_session(harness):
-    session = harness.session()
+    session = harness.salesforce_session()
     for form in (
         {"grant_type": "password", "client_id": "ck", "client_secret": "cs", "username": "u", "password": "p"},
         {"grant_type": "client_credentials", "client_id": "ck", "client_secret": "cs"},
     ):
-        token = session.post(f"{harness.url}/services/oauth2/token", data=form).json()
-        assert token["instance_url"] == harness.url and token["token_type"] == "Bearer"
+        token = session.post(f"{harness.salesforce_url}/services/oauth2/token", data=form).json()
+        assert token["instance_url"] == harness.salesforce_url and token["token_type"] == "Bearer"
         sf = Salesforce(instance_url=token["instance_url"], session_id=token["access_token"], session=session)
         assert sf.query("SELECT COUNT() FROM Lead")["done"] is True
-    refused = session.post(f"{harness.url}/services/oauth2/token", data={"grant_type": "magic"})
+    refused = session.post(f"{harness.salesforce_url}/services/oauth2/token", data={"grant_type": "magic"})
     assert refused.status_code == 400 and refused.json()["error"] == "unsupported_grant_type"
