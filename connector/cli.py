@@ -34,6 +34,10 @@ def _register() -> None:
 
     register_routing(cli)
 
+    from connector.sync_cli import sync_command
+
+    cli.add_command(sync_command)
+
 
 _register()
 
