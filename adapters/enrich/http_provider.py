@@ -55,6 +55,7 @@ class HttpEnrichmentProvider:
             attempts=config.max_attempts,
             initial_wait=config.backoff_initial_seconds,
             max_wait=config.backoff_max_seconds,
+            jitter=config.backoff_jitter_seconds,
             max_retry_after=config.max_retry_after_seconds,
         )
         self._sleep = sleep

@@ -75,6 +75,7 @@ class HttpProviderConfig(BaseModel):
     max_attempts: int = Field(default=3, ge=1, le=10, description="Tries per lookup, the first one included.")
     backoff_initial_seconds: float = Field(default=0.5, ge=0, description="First retry wait; doubles, with jitter.")
     backoff_max_seconds: float = Field(default=10.0, ge=0, description="Cap on one wait between tries.")
+    backoff_jitter_seconds: float = Field(default=0.5, ge=0, description="Random extra wait, so clients desync.")
     max_retry_after_seconds: float = Field(
         default=30.0, ge=0, description="A Retry-After longer than this gives up now instead of holding a lead."
     )
