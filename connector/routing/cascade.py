@@ -328,18 +328,22 @@ def compiled_rules(step: RulesStep) -> tuple[CompiledRule, ...]:
 
 
 def _alert(trace: list[StepResult], assignments: list[Assignment]) -> str | None:
+    """Why the lead reached the final fallback: every step that failed, non-matching rules summarized."""
     fallen = [a for a in assignments if a.final_fallback]
     if not fallen:
         return None
-    reasons = "; ".join(
-        f"{r.step}: {r.detail}"
-        for r in trace
-        if r.stage in {a.stage for a in fallen} and r.outcome != "assigned" and r.kind != "rules"
-    )
-    ruled = [r for r in trace if r.kind == "rules" and r.outcome == "no_match"]
-    if ruled:
-        reasons += ("; " if reasons else "") + f"rules: none of {len(ruled)} matched"
-    return f"lead sent to the final fallback ({', '.join(a.owner_name for a in fallen)}): {reasons or 'no steps'}"
+    stages = {a.stage for a in fallen}
+    failed = [r for r in trace if r.stage in stages and r.outcome != "assigned"]
+    unmatched_rules = sum(1 for r in failed if r.kind == "rules" and r.outcome == "no_match")
+    reasons = [f"{_label(r)}: {r.detail}" for r in failed if not (r.kind == "rules" and r.outcome == "no_match")]
+    if unmatched_rules:
+        reasons.append(f"{unmatched_rules} rule(s) did not match")
+    names = ", ".join(a.owner_name for a in fallen)
+    return f"lead sent to the final fallback ({names}): {'; '.join(reasons) or 'the stage has no steps'}"
+
+
+def _label(result: StepResult) -> str:
+    return f"{result.step} › {result.rule}" if result.rule else result.step
 
 
 _HANDLERS: dict[str, Callable[..., Found]] = {
