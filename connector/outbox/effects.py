@@ -26,10 +26,12 @@ def effects_for(assignment: Assignment, actions: ActionsConfig) -> tuple[Effect,
     found: list[Effect] = []
     if actions.write_owner and assignment.owner.crm_ids.get(crm):
         found.append(Effect(EffectKind.SET_OWNER, crm))
-    if actions.create_task and assignment.owner.crm_ids.get(crm):
+    if actions.create_task and assignment.owner.crm_ids.get(crm) and not assignment.owner.is_queue:
         found.append(Effect(EffectKind.CREATE_TASK, crm))
     owner = assignment.owner
     has_slack = bool(actions.slack.channel or owner.slack_user_id or owner.slack_email or owner.email)
+    if assignment.owner.is_queue:
+        return tuple(found)
     if actions.slack.enabled and has_slack:
         found.append(Effect(EffectKind.NOTIFY_SLACK, "slack"))
     wants_email = actions.email.enabled and bool(assignment.owner.email)

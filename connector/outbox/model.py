@@ -92,6 +92,7 @@ class Assignee:
     booking_link: str | None = None
     slack_user_id: str | None = None
     slack_email: str | None = None  # looked up with users.lookupByEmail when no user id is known
+    is_queue: bool = False  # a Salesforce queue can own a lead but not a task, and cannot be nudged
 
 
 @dataclass(frozen=True)
