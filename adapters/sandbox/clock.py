@@ -29,6 +29,11 @@ class Clock:
         else:
             self._offset_ms += ms
 
+    def reset(self) -> None:
+        """Back to real time: not frozen, no offset."""
+        self._frozen_ms = None
+        self._offset_ms = 0
+
     def unfreeze(self) -> None:
         """Let the clock run again from where it stands."""
         if self._frozen_ms is not None:

@@ -49,8 +49,12 @@ class SandboxContext:
     initial_faults: str = ""
 
     def reset(self, *, keep_limits: bool = False, keep_faults: bool = False) -> None:
-        """Empty the store and forget traffic, counters and scratch state; keep limits/faults settings if asked."""
+        """Empty the store, put the clock back to real time, forget traffic, counters and scratch state.
+
+        Limits and faults return to the start-up settings unless ``keep_limits``/``keep_faults``.
+        """
         self.store.clear()
+        self.clock.reset()
         self.traffic.reset()
         self.state.clear()
         self.limits.configure(self.limits.settings if keep_limits else (self.initial_limits or self.limits.settings))

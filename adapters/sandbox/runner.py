@@ -206,6 +206,8 @@ class SandboxServer:
 
         session = requests.Session()
         session.verify = self.ca_path
+        # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE in the environment override session.verify.
+        session.trust_env = False
         return session
 
     def salesforce(self, **kwargs: Any) -> Any:

@@ -22,6 +22,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from adapters.sandbox.app import ABORT_EXTENSION
 from adapters.sandbox.tls import TlsFiles
 
+GRACE_S = 0.5  # how long a stop waits for in-flight requests before dropping connections
 KEEP_ALIVE_S = 75  # longer than any client pool keeps idle connections, so clients rarely meet a closed socket
 
 
@@ -97,7 +98,19 @@ class DualServer:
         """Serve until stopped (signal handlers are installed only when called on the main thread)."""
         await asyncio.gather(*(server.serve(sockets=list(socks)) for server, socks in self._servers))
 
-    def request_stop(self) -> None:
-        """Ask both servers to finish their in-flight requests and stop (safe from the loop thread)."""
+    def request_stop(self, grace_s: float = GRACE_S) -> None:
+        """Ask both servers to finish in-flight requests and stop; connections still open after ``grace_s`` are
+        dropped. Call on the loop thread."""
         for server, _ in self._servers:
             server.should_exit = True
+        asyncio.get_running_loop().call_later(grace_s, self._force_stop)
+
+    def _force_stop(self) -> None:
+        # An idle TLS keep-alive connection waits for the client's close_notify, which a pooled client that is
+        # not reading never sends: without this, shutdown would hang until the SSL shutdown timeout.
+        for server, _ in self._servers:
+            server.force_exit = True
+            for connection in list(server.server_state.connections):
+                transport = getattr(connection, "transport", None)
+                if transport is not None:
+                    transport.abort()
