@@ -14,6 +14,7 @@ from connector.config.actions import ActionsConfig
 from connector.config.crm import CrmsConfig
 from connector.config.enrichment import EnrichmentConfig
 from connector.config.matching import MatchingConfig
+from connector.config.pipeline import PipelineConfig
 from connector.config.routing import RoutingConfig
 from connector.config.scoring import ScoringConfig
 
@@ -37,3 +38,4 @@ class LeadrelayConfig(StrictModel):
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)

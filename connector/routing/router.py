@@ -9,7 +9,8 @@ in-memory ledger is reloaded from the database, which stayed as it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import sqlite_utils
@@ -40,9 +41,19 @@ class Router:
         return self.route_many([inp], snapshot, now, stage=stage)[0]
 
     def route_many(
-        self, inputs: Sequence[RoutingInput], snapshot: Snapshot, now: datetime, *, stage: str | None = None
+        self,
+        inputs: Sequence[RoutingInput],
+        snapshot: Snapshot,
+        now: datetime,
+        *,
+        stage: str | None = None,
+        on_decided: Callable[[sqlite3.Connection, Decision], None] | None = None,
     ) -> list[Decision]:
-        """Decide, log and apply a batch in one transaction; later leads see earlier leads' ledger changes."""
+        """Decide, log and apply a batch in one transaction; later leads see earlier leads' ledger changes.
+
+        ``on_decided(conn, decision)`` runs inside that transaction after each decision is logged, so the caller's
+        own writes (the outbox, the pipeline's bookkeeping) commit or roll back together with it.
+        """
         decisions = []
         try:
             with transaction(self.db) as conn:
@@ -52,6 +63,8 @@ class Router:
                     )
                     self.ledger.apply(decision.delta)
                     write_decision(conn, decision)
+                    if on_decided is not None:
+                        on_decided(conn, decision)
                     decisions.append(decision)
         except BaseException:
             # The transaction rolled back: the database is the truth, so take the ledger back from it.
