@@ -80,7 +80,7 @@ def _activity(f: FieldReader) -> Activity:
     return Activity(
         page_views=f.integer("hs_analytics_num_page_views") or 0,
         form_submissions=f.integer("num_conversion_events") or 0,
-        demo_requests=f.integer("demo_requests") or 0,
+        demo_requests=int(f.flag("demo_requested")),
         pricing_page_views=f.integer("pricing_page_views") or 0,
         email_replies=f.integer("num_email_replies") or 0,
         last_activity_ms=max(last_activity) if last_activity else None,

@@ -65,7 +65,14 @@ def lead(raw: RawRecord) -> PersonRecord:
         products=f.choices("Product_Interest__c"),
         account_id=_ref(f, "ConvertedAccountId", "Account"),
         created_ms=f.ms("CreatedDate") or 0,
-        activity=Activity(last_activity_ms=f.ms("LastActivityDate")),
+        activity=Activity(
+            page_views=f.integer("Page_Views__c") or 0,
+            pricing_page_views=f.integer("Pricing_Page_Views__c") or 0,
+            demo_requests=int(f.flag("Demo_Requested__c")),
+            last_activity_ms=f.ms("LastActivityDate"),
+            last_conversion_ms=f.ms("Last_Conversion_Date__c"),
+            last_conversion_name=f.text("Last_Conversion__c"),
+        ),
         properties=f.kept(SALESFORCE_LEAD_FIELDS),
     )
     return PersonRecord(model, f.text("OwnerId", 32), raw.modified_ms)
