@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from adapters.sandbox.ids import SALESFORCE_PREFIXES
 
-# Field types, as describe() names them, grouped by how they compare.
-TEXT_TYPES = frozenset({"string", "email", "phone", "url", "picklist", "textarea", "id", "reference"})
+# Numeric field types, as describe() names them (they compare as numbers).
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
 
 # System fields are derived from the store's columns on every read, never from the JSON properties.
@@ -66,7 +65,7 @@ class SObject:
         """The field called ``name`` (any case), a dynamic custom field for ``*__c``, or None."""
         found = self.fields.get(name.lower())
         if found is None and name.lower().endswith("__c") and _is_identifier(name):
-            return Field(name, "string", custom=True)
+            return Field(name, "anyType", custom=True)  # undeclared: compared as whatever the literal is
         return found
 
     def relationship(self, name: str) -> Field | None:
@@ -118,6 +117,18 @@ _PERSON = (
 )
 
 
+# Custom fields the sandbox's data generator fills on leads and contacts (web activity, language, products).
+_ACTIVITY = (
+    Field("Page_Views__c", "double", custom=True),
+    Field("Pricing_Page_Views__c", "double", custom=True),
+    Field("Demo_Requested__c", "boolean", custom=True),
+    Field("Last_Conversion__c", custom=True),
+    Field("Last_Conversion_Date__c", "datetime", custom=True),
+    Field("Language__c", "picklist", custom=True),
+    Field("Product_Interest__c", "multipicklist", custom=True),
+)
+
+
 def _address(prefix: str) -> tuple[Field, ...]:
     parts = ("Street", "City", "State", "PostalCode", "Country", "StateCode", "CountryCode")
     return tuple(Field(f"{prefix}{part}", "textarea" if part == "Street" else "string") for part in parts)
@@ -148,6 +159,7 @@ SOBJECTS: dict[str, SObject] = {
             Field("ConvertedContactId", "reference", reference_to=("Contact",), relationship="ConvertedContact"),
             Field("IsUnreadByOwner", "boolean"),
             Field("LastActivityDate", "date"),
+            *_ACTIVITY,
         ),
         _sobject(
             "Contact",
@@ -157,6 +169,7 @@ SOBJECTS: dict[str, SObject] = {
             _owner(),
             *_address("Mailing"),
             Field("LastActivityDate", "date"),
+            *_ACTIVITY[:-1],
         ),
         _sobject(
             "Account",
@@ -175,6 +188,7 @@ SOBJECTS: dict[str, SObject] = {
             _owner(),
             Field("ParentId", "reference", reference_to=("Account",), relationship="Parent"),
             Field("LastActivityDate", "date"),
+            Field("Extra_Domains__c", "textarea", custom=True),
         ),
         _sobject(
             "User",
@@ -189,6 +203,8 @@ SOBJECTS: dict[str, SObject] = {
             Field("Department"),
             Field("UserType", "picklist"),
             Field("TimeZoneSidKey", "picklist"),
+            Field("LanguageLocaleKey", "picklist"),
+            Field("LocaleSidKey", "picklist"),
             Field("ProfileId", "reference"),
             Field("UserRoleId", "reference"),
             Field("ManagerId", "reference", reference_to=("User",), relationship="Manager"),
@@ -247,6 +263,7 @@ SOBJECTS: dict[str, SObject] = {
             Field("IsWon", "boolean"),
             Field("AccountId", "reference", reference_to=("Account",), relationship="Account"),
             _owner(),
+            Field("Product_Interest__c", "multipicklist", custom=True),
         ),
     )
 }

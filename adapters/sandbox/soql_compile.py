@@ -168,7 +168,7 @@ def _category(leaf: Field) -> str:
     """How values compare against this field: ms, id, bool, number, date, datetime, text or any."""
     if leaf.name in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
         return "ms"
-    if leaf.custom and leaf.type == "string" and not leaf.external_id:
+    if leaf.type == "anyType":
         return "any"  # an undeclared custom field: compare with whatever type the literal has
     return _TYPE_CATEGORY.get(leaf.type, "text")
 

@@ -533,3 +533,32 @@ def test_oauth_token_flows_hand_out_a_usable_session(harness):
         assert sf.query("SELECT COUNT() FROM Lead")["done"] is True
     refused = session.post(f"{harness.salesforce_url}/services/oauth2/token", data={"grant_type": "magic"})
     assert refused.status_code == 400 and refused.json()["error"] == "unsupported_grant_type"
+
+
+# -- the generated world -------------------------------------------------------------------------------------
+@pytest.fixture
+def world(harness: SandboxServer) -> dict[str, int]:
+    from adapters.sandbox.generate import iter_seed
+
+    return harness.admin.seed(list(iter_seed(contacts=300, seed=7)))
+
+
+@pytest.mark.parametrize("name", ["Lead", "Contact", "Account", "User", "Group", "Event", "Opportunity"])
+def test_generated_records_are_readable_through_every_field(sf, world, name):
+    records = sf.query_all(f"SELECT FIELDS(ALL) FROM {name}")["records"]
+    assert len(records) == world.get(f"salesforce.{name}", 0)
+    for record in records[:20]:
+        assert sf.restful(f"sobjects/{name}/{record['Id']}")["Id"] == record["Id"]
+
+
+def test_queries_a_router_makes_on_generated_leads(sf, world):
+    open_leads = sf.query_all(
+        "SELECT Id, Email, Company, Owner.Name, Owner.Type FROM Lead "
+        "WHERE Status = 'Open - Not Contacted' AND Owner.Type = 'Queue' ORDER BY CreatedDate DESC"
+    )["records"]
+    assert open_leads and all(r["Owner"]["attributes"]["type"] == "Group" for r in open_leads)
+    engaged = sf.query("SELECT COUNT() FROM Lead WHERE Demo_Requested__c = true OR Page_Views__c > 10")
+    everyone = sf.query("SELECT COUNT() FROM Lead")["totalSize"]
+    assert 0 < engaged["totalSize"] < everyone
+    active = sf.query_all("SELECT Id, Email FROM User WHERE IsActive = true ORDER BY Email")["records"]
+    assert [r["Email"] for r in active] == sorted((r["Email"] for r in active), key=str.lower)
