@@ -29,7 +29,7 @@ def _seed(sandbox: SandboxServer, count: int) -> float:
         for i in range(count)
     )
     started = time.perf_counter()
-    sandbox.call(lambda: store.bulk_create("salesforce.Lead", rows))
+    sandbox.call(lambda: store.bulk_create("salesforce.Lead", rows), timeout=1800)
     return time.perf_counter() - started
 
 

@@ -24,8 +24,8 @@ from adapters.sandbox.salesforce_records import (
     lookup_sobject,
     render,
 )
-from adapters.sandbox.salesforce_schema import SObject
-from adapters.sandbox.salesforce_sobjects import json_body, live_record, sobject_of_id, to_id18
+from adapters.sandbox.salesforce_schema import SObject, to_id18
+from adapters.sandbox.salesforce_sobjects import json_body, live_record, sobject_of_id
 from adapters.sandbox.shapes import json_response
 
 MAX_RECORDS = 200

@@ -3,7 +3,7 @@
 A query's matching sequence numbers are listed once, in query order, when it first runs; later pages
 (``nextRecordsUrl``) read from that list, so paging neither skips nor repeats a record even while writes go on
 (records show their current values, like Salesforce's cursors). Cursors live in ``ctx.state`` (a sandbox reset
-forgets them); the oldest are dropped past ``MAX_CURSORS``.
+forgets them); the least recently used are dropped past ``MAX_CURSORS`` or ``MAX_CURSOR_ROWS``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ log = get_logger("sandbox.salesforce.query")
 DEFAULT_BATCH = 2000
 MIN_BATCH = 200
 MAX_CURSORS = 64
+MAX_CURSOR_ROWS = 5_000_000  # sequence numbers held by all open cursors (8 bytes each)
 _STATE_KEY = "salesforce.cursors"
 _ANALYZED_KEY = "salesforce.analyzed_rows"
 
@@ -108,8 +109,6 @@ def _page(
     if end < len(cursor.seqs):
         cursor_id = cursor_id or _remember(ctx, cursor)
         answer["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor_id}-{end}"
-    elif cursor_id is not None:
-        _cursors(ctx).pop(cursor_id, None)  # read to the end: Salesforce closes the cursor too
     return answer
 
 
@@ -117,7 +116,10 @@ def _remember(ctx: SandboxContext, cursor: Cursor) -> str:
     cursors = _cursors(ctx)
     cursor_id = "01g" + secrets.token_hex(8)[:15].upper()
     cursors[cursor_id] = cursor
-    while len(cursors) > MAX_CURSORS:
+    # Cursors stay after their last page (a client may retry it); the least recently used go first.
+    while len(cursors) > MAX_CURSORS or sum(len(c.seqs) for c in cursors.values()) > MAX_CURSOR_ROWS:
+        if len(cursors) == 1:
+            break
         cursors.popitem(last=False)
     return cursor_id
 

@@ -8,12 +8,16 @@ when not declared (the sandbox has no metadata API to declare one).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from adapters.sandbox.ids import SALESFORCE_PREFIXES
 
 # Numeric field types, as describe() names them (they compare as numbers).
 NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
+
+_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+_ID15 = re.compile(r"^[a-zA-Z0-9]{15}$")
 
 # System fields are derived from the store's columns on every read, never from the JSON properties.
 SYSTEM_COLUMNS = {
@@ -280,3 +284,14 @@ def sobject_for_id(record_id: str) -> SObject | None:
         if record_id.startswith(candidate.key_prefix):
             return candidate
     return None
+
+
+def to_id18(record_id: str) -> str:
+    """The 18-character form of a 15-character Salesforce id (anything else is returned unchanged)."""
+    if not _ID15.match(record_id):
+        return record_id
+    suffix = ""
+    for block in range(3):
+        chunk = record_id[block * 5 : block * 5 + 5]
+        suffix += _ID_SUFFIX[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")]
+    return record_id + suffix

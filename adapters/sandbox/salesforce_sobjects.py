@@ -26,7 +26,7 @@ from adapters.sandbox.salesforce_records import (
     render,
     row_to_object,
 )
-from adapters.sandbox.salesforce_schema import SOBJECTS, Field, SObject, sobject_for_id
+from adapters.sandbox.salesforce_schema import SOBJECTS, Field, SObject, sobject_for_id, to_id18
 from adapters.sandbox.shapes import json_response
 from adapters.sandbox.soql_compile import format_datetime
 from adapters.sandbox.store import StoredObject
@@ -36,22 +36,10 @@ DELETED_WINDOW_DAYS = 15  # getDeleted: the recycle bin keeps 15 days
 MAX_UPDATED_IDS = 600_000
 _DAY_MS = 86_400_000
 _MINUTE_MS = 60_000
-_ID_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ID_SHAPE = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
 
 
-# -- ids --------------------------------------------------------------------------------------------------
-def to_id18(record_id: str) -> str:
-    """The 18-character form of a 15- or 18-character Salesforce id (others are returned unchanged)."""
-    if len(record_id) != 15 or not _ID_SHAPE.match(record_id):
-        return record_id
-    suffix = ""
-    for block in range(3):
-        chunk = record_id[block * 5 : block * 5 + 5]
-        suffix += _ID_SUFFIX[sum(1 << i for i, c in enumerate(chunk) if "A" <= c <= "Z")]
-    return record_id + suffix
-
-
+# -- records --------------------------------------------------------------------------------------------
 def live_record(ctx: SandboxContext, owner: SObject, record_id: str) -> StoredObject:
     """The live record ``record_id`` of ``owner``; 404 NOT_FOUND or ENTITY_IS_DELETED like Salesforce."""
     record_id = to_id18(record_id)

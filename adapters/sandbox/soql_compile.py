@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from adapters.sandbox.salesforce_schema import NUMBER_TYPES, SYSTEM_COLUMNS, Field, SObject, sobject
+from adapters.sandbox.salesforce_schema import NUMBER_TYPES, SYSTEM_COLUMNS, Field, SObject, sobject, to_id18
 from adapters.sandbox.soql import (
     And,
     BoolValue,
@@ -313,7 +313,7 @@ def _bind(category: str, value: Value, name: str) -> Any:
     """The SQL parameter for ``value`` compared against a field of ``category``; refuses mismatched types."""
     if category in ("text", "id"):
         if isinstance(value, StringValue):
-            return value.value
+            return to_id18(value.value) if category == "id" else value.value  # 15-character ids work too
         raise SoqlError(f"value of filter criterion for field '{name}' must be of type string and should be quoted")
     if category == "bool" and isinstance(value, BoolValue):
         return int(value.value)

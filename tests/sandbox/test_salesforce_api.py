@@ -136,6 +136,10 @@ def test_paging_through_next_records_url(sf, store, harness):
     ids = [r["Id"] for r in sf.query_all_iter("SELECT Id FROM Lead", headers={"Sforce-Query-Options": "batchSize=200"})]
     assert len(ids) == len(set(ids)) == 450
     assert ids == sorted(ids)  # Id order is the creation order
+    last = sf.query_more(second["nextRecordsUrl"], identifier_is_url=True)
+    assert last["done"] and len(last["records"]) == 50
+    again = sf.query_more(second["nextRecordsUrl"], identifier_is_url=True)  # a retried page answers the same
+    assert again["records"] == last["records"]
 
 
 def test_default_batch_is_2000(sf, store):
@@ -333,6 +337,8 @@ def test_bad_ids_are_not_found(sf, store, bad_id):
 def test_fifteen_character_ids_are_accepted(sf, store):
     lead = store.create("salesforce.Lead", {"LastName": "L", "Company": "C"})
     assert sf.Lead.get(lead.id[:15])["Id"] == lead.id
+    found = sf.query(format_soql("SELECT Id FROM Lead WHERE Id IN {}", [lead.id[:15]]))["records"]
+    assert [r["Id"] for r in found] == [lead.id]
 
 
 def test_get_with_fields_parameter(sf, store):
@@ -562,3 +568,16 @@ def test_queries_a_router_makes_on_generated_leads(sf, world):
     assert 0 < engaged["totalSize"] < everyone
     active = sf.query_all("SELECT Id, Email FROM User WHERE IsActive = true ORDER BY Email")["records"]
     assert [r["Email"] for r in active] == sorted((r["Email"] for r in active), key=str.lower)
+
+
+def test_daily_budget_shows_in_api_usage_limits_and_refusals(sf, harness):
+    from simple_salesforce.exceptions import SalesforceRefusedRequest
+
+    with harness.limits("professional", salesforce_daily=3):
+        sf.query("SELECT COUNT() FROM Lead")
+        assert sf.api_usage["api-usage"].used == 1 and sf.api_usage["api-usage"].total == 3
+        assert sf.limits()["DailyApiRequests"] == {"Max": 3, "Remaining": 1}
+        sf.query("SELECT COUNT() FROM Lead")
+        with pytest.raises(SalesforceRefusedRequest) as caught:
+            sf.query("SELECT COUNT() FROM Lead")
+        assert caught.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
