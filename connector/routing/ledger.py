@@ -142,7 +142,7 @@ def pick_weighted(
     Ties go to the higher weight, then the smaller owner key, so the same ledger always gives the same rep.
     """
     total = sum(c.weight for c in contenders)
-    best = _most_owed(view, pool, contenders)
+    best = _most_owed(view, pool, contenders, total)
     _settle(view, pool, contenders=contenders, total=total, chosen=best, catch_up_limit=catch_up_limit)
     return best
 
@@ -154,15 +154,20 @@ def pick_least_loaded(
     eligible = [c for c in contenders if c.eligible]
     lightest = min(c.load for c in eligible)
     tied = [c for c in eligible if c.load <= lightest + 1e-9]
-    best = _most_owed(view, pool, tied)
     total = sum(c.weight for c in contenders)
+    best = _most_owed(view, pool, tied, total)
     _settle(view, pool, contenders=contenders, total=total, chosen=best, catch_up_limit=catch_up_limit)
     return best
 
 
-def _most_owed(view: LedgerView, pool: str, contenders: Sequence[Contender]) -> str:
+def _most_owed(view: LedgerView, pool: str, contenders: Sequence[Contender], total: float) -> str:
+    """The eligible rep with the most credit once this pick's share is credited (smooth WRR)."""
     # Compared rounded so float noise (thirds, sevenths...) never decides between reps who are really level.
-    ranked = [(-round(view.entry(pool, c.rep).credit, 6), -c.weight, c.rep) for c in contenders if c.eligible]
+    ranked = [
+        (-round(view.entry(pool, c.rep).credit + c.weight / total, 6), -c.weight, c.rep)
+        for c in contenders
+        if c.eligible
+    ]
     return min(ranked)[2]
 
 

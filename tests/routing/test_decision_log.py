@@ -1,0 +1,107 @@
+"""The decision log and persistent ledger: what a router writes, what survives a restart, and exact replay."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from structlog.testing import capture_logs
+
+from connector.db import connect
+from connector.routing.explain import explain
+from connector.routing.model import RoutingInput, Snapshot
+from connector.routing.router import Router
+from connector.routing.simulate import replay
+from connector.routing.store import decisions_for_lead, decisions_since, ledger_rows, load_ledger, prune
+
+from .builders import MONDAY_3PM_UTC, QUEUE, account, lead, rep, routing
+
+
+@pytest.fixture
+def db(tmp_path):
+    return connect(tmp_path / "leadrelay.sqlite")
+
+
+CONFIG = routing(
+    [
+        rep("a@x.com", weight=2, team="T"),
+        rep("b@x.com", team="T"),
+        rep("c@x.com", pto=[{"start": "2026-11-23", "end": "2026-11-24"}]),
+    ],
+    steps=[{"kind": "account_owner"}, {"kind": "pool", "pool": "all"}],
+)
+
+
+def test_ledger_survives_a_restart_and_the_rotation_continues(db):
+    first = Router(db, CONFIG, config_version="v1")
+    owners = [first.route(RoutingInput(lead(i)), Snapshot(), MONDAY_3PM_UTC).owner for i in range(4)]
+    again = Router(connect(db.conn.execute("PRAGMA database_list").fetchone()[2]), CONFIG)
+    assert again.ledger == first.ledger
+    owners += [again.route(RoutingInput(lead(10 + i)), Snapshot(), MONDAY_3PM_UTC).owner for i in range(2)]
+    assert Counter(owners) == {"a@x.com": 4, "b@x.com": 2}
+    rows = {(r.pool, r.rep): r for r in ledger_rows(db)}
+    assert rows[("all", "a@x.com")].assigned == 4
+    assert ("all", "c@x.com") not in rows  # away on PTO: neither charged nor credited
+
+
+def test_a_stored_decision_explains_itself_and_replays_to_the_same_owner(db):
+    router = Router(db, CONFIG, config_version="v1")
+    for i in range(5):
+        router.route(RoutingInput(lead(i)), Snapshot(), MONDAY_3PM_UTC)
+    inp = RoutingInput(
+        lead(42, email="jo@acme.example", country="US"),
+        account("c@x.com"),
+        match_method="domain",
+        match_confidence=0.9,
+        fit="A",
+        activity="2",
+        grade="A2",
+        score_breakdown=("fit +30: 250 employees", "activity +20: demo request"),
+    )
+    original = router.route(inp, Snapshot(open_leads={"a@x.com": 3}), MONDAY_3PM_UTC)
+    (stored,) = decisions_for_lead(db, inp.lead.id)
+    assert stored.decision == original
+    text = "\n".join(explain(stored.decision))
+    for expected in (
+        "Account Acme (hubspot:companies:77), matched by domain, confidence 0.90, owned by c@x.com",
+        "grade A2, fit A, activity 2",
+        "fit +30: 250 employees",
+        "account owner c@x.com is unavailable: on PTO until 2026-11-24",
+        "rule file version v1",
+    ):
+        assert expected in text
+    replayed = replay(stored.decision, CONFIG)
+    assert replayed.assignments == original.assignments
+    assert replayed.trace == original.trace
+    assert replayed.delta == original.delta
+
+
+def test_final_fallback_is_flagged_stored_and_logged_as_a_warning(db):
+    router = Router(db, routing([rep("a@x.com", working_hours="09:00-17:00", working_days=["mon"])]))
+    with capture_logs() as logs:
+        decision = router.route(RoutingInput(lead(1)), Snapshot(), MONDAY_3PM_UTC + timedelta(days=6))  # Sunday
+    assert decision.owner == QUEUE and decision.final_fallback
+    warning = next(e for e in logs if e["event"] == "lead_sent_to_final_fallback")
+    assert warning["log_level"] == "warning" and "outside working hours" in warning["reason"]
+    flagged = db.conn.execute("SELECT final_fallback FROM routing_decisions").fetchone()
+    assert flagged == (1,)
+
+
+def test_a_batch_is_all_or_nothing(db):
+    router = Router(db, CONFIG)
+    bad = RoutingInput(lead(3, properties={"not json": object()}))
+    with pytest.raises(TypeError):
+        router.route_many([RoutingInput(lead(1)), RoutingInput(lead(2)), bad], Snapshot(), MONDAY_3PM_UTC)
+    assert db.conn.execute("SELECT COUNT(*) FROM routing_decisions").fetchone() == (0,)
+    assert router.ledger == load_ledger(db)
+    assert router.ledger.entries == {}
+
+
+def test_retention_prunes_old_decisions_only_when_configured(db):
+    router = Router(db, CONFIG)
+    router.route(RoutingInput(lead(1)), Snapshot(), MONDAY_3PM_UTC - timedelta(days=100))
+    router.route(RoutingInput(lead(2)), Snapshot(), MONDAY_3PM_UTC)
+    assert prune(db, now=MONDAY_3PM_UTC, retention_days=None) == 0
+    assert prune(db, now=MONDAY_3PM_UTC, retention_days=90) == 1
+    assert [s.decision.lead_id for s in decisions_since(db, MONDAY_3PM_UTC - timedelta(days=365))] == [lead(2).id]
