@@ -78,15 +78,15 @@ def map_error(exc: BaseException, session: HeaderRecordingSession | None = None)
 def _from_status(  # noqa: PLR0911 - one return per row of the mapping table reads best
     status: int, codes: list[str], message: str, headers: dict[str, str]
 ) -> LeadrelayError:
-    if "REQUEST_LIMIT_EXCEEDED" in codes:
+    if status == 429:  # a short-window limit (proxies, concurrency caps): wait it out, whatever the body says
+        retry_after = _seconds(headers.get("retry-after"))
+        return RateLimitedError(f"salesforce rate limit: {message}", crm=CRM, status=status, retry_after=retry_after)
+    if "REQUEST_LIMIT_EXCEEDED" in codes:  # the org's daily budget (a 403): pause, do not retry
         return BudgetExhaustedError(
             f"salesforce daily API limit reached: {message}", crm=CRM, resume_at=time.time() + BUDGET_RECHECK_S
         )
     if "UNABLE_TO_LOCK_ROW" in codes:
         return RecordLockedError(f"salesforce record locked: {message}", crm=CRM, status=status)
-    if status == 429:
-        retry_after = _seconds(headers.get("retry-after"))
-        return RateLimitedError(f"salesforce rate limit: {message}", crm=CRM, status=status, retry_after=retry_after)
     if status in (401, 403):
         return AuthError(f"salesforce refused the session: {message}", crm=CRM, status=status)
     if status == 404:

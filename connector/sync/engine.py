@@ -116,7 +116,9 @@ class SyncEngine:
         until_ms = self.now_ms()  # the pass's upper bound: later changes belong to the next pass
         try:
             for stream in reader.streams():
-                report.streams.append(self._run_stream(reader, stream, until_ms))
+                result = StreamReport(stream.key)
+                report.streams.append(result)  # before running: a stop or failure keeps the partial counts
+                self._run_stream(reader, stream, until_ms, result)
         except _Stop:
             report.stopped = True
             log.info("sync_stopped", crm=crm)
@@ -131,9 +133,8 @@ class SyncEngine:
             log.error("crm_sync_failed", crm=crm, error=type(exc).__name__, message=exc.message, status=exc.status)
         report.requests[crm] = reader.limiter.stats.total - before
 
-    def _run_stream(self, reader: CrmReader, stream: Stream, until_ms: int) -> StreamReport:
+    def _run_stream(self, reader: CrmReader, stream: Stream, until_ms: int, result: StreamReport) -> None:
         state = cursors.load_state(self.db.conn, stream.key)
-        result = StreamReport(stream.key, mode="incremental")
         before = reader.limiter.stats.total
         self.progress.start(stream.key, None)
         try:
@@ -159,7 +160,6 @@ class SyncEngine:
             pages=result.pages,
             requests=result.requests,
         )
-        return result
 
     # -- full reads (backfill, sweep streams) ----------------------------------------------------------------------
     def _read_all(self, reader: CrmReader, stream: Stream, state: StreamState, result: StreamReport) -> StreamState:
