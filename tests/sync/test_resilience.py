@@ -114,8 +114,9 @@ def test_a_crash_mid_backfill_resumes_from_the_last_committed_page(
     }
 
 
+@pytest.mark.parametrize("fault_seed", [3, 8])
 def test_sync_under_faults_converges(
-    sandbox: SandboxServer, readers: list[CrmReader], cache: sqlite_utils.Database
+    sandbox: SandboxServer, readers: list[CrmReader], cache: sqlite_utils.Database, fault_seed: int
 ) -> None:
     _seed(sandbox, contacts=300)
     engine = SyncEngine(cache, readers)
