@@ -186,8 +186,6 @@ def email(value: object) -> str | None:
     text = str(value).strip()
     if not text:
         return None
-    if is_placeholder(text):
-        raise _invalid("email", value, "placeholder")
     return _normalize_email(text, value)
 
 
@@ -208,6 +206,8 @@ def _email_cached(text: str) -> tuple[str | None, str]:
 
 
 def _parse_email(text: str) -> str:
+    if is_placeholder(text):
+        raise _invalid("email", text, "placeholder")
     display = _DISPLAY_NAME.match(text)
     if display:
         text = display.group(1).strip()
@@ -310,29 +310,28 @@ def registered_domain(value: object) -> str | None:
     text = str(value).strip()
     if not text:
         return None
-    if is_placeholder(text):
-        raise _invalid("domain", value, "placeholder")
-    domain, reason = _registered_domain_cached(text)
+    # Cached by host, not by the whole input: a million addresses at one employer cost one suffix lookup.
+    domain, reason = _registered_domain_cached(_host_of(text))
     if domain is None:
-        raise _invalid("domain", value, reason)
+        raise _invalid("domain", value, "placeholder" if is_placeholder(text) else reason)
     return domain
 
 
 @lru_cache(maxsize=131_072)
-def _registered_domain_cached(text: str) -> tuple[str | None, str]:
+def _registered_domain_cached(host: str) -> tuple[str | None, str]:
     try:
-        return _registered_domain(text), ""
+        return _registered_domain(host), ""
     except InvalidRecordError as exc:
         return None, exc.reason
 
 
-def _registered_domain(text: str) -> str:
-    host = ascii_host(_host_of(text))
+def _registered_domain(raw_host: str) -> str:
+    host = ascii_host(raw_host)
     parts = _EXTRACT.extract_str(host)
     if parts.ipv4 or parts.ipv6:
-        raise _invalid("domain", text, "ip_address")
+        raise _invalid("domain", raw_host, "ip_address")
     if not parts.suffix or not parts.domain:
-        raise _invalid("domain", text, "no_public_suffix")
+        raise _invalid("domain", raw_host, "no_public_suffix")
     return f"{parts.domain}.{parts.suffix}"
 
 

@@ -443,4 +443,6 @@ def test_email_and_domain_are_fast_enough_for_matching():
     for address in emails:
         normalize.registered_domain(normalize.email(address))
     rate = len(emails) / (time.perf_counter() - start)
-    assert rate > 20_000  # generous floor for a shared CI core; warm-cache rate is far higher (see bench/)
+    # A floor that only a pathological regression (a network call, a per-call list rebuild) breaks, even on a busy
+    # shared CI core; the real figures are in bench/matching_speed.py.
+    assert rate > 2_000
