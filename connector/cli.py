@@ -42,6 +42,10 @@ def _register() -> None:
 
     cli.add_command(outbox)
 
+    from connector.match_cli import match_command
+
+    cli.add_command(match_command)
+
 
 _register()
 
