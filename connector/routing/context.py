@@ -10,7 +10,7 @@ from datetime import datetime
 
 from connector.config.routing import Rep, Requirement, RoutingConfig
 from connector.models import Owner
-from connector.routing.availability import Skip, cap_skip, crm_skip, local_time, presence_skip
+from connector.routing.availability import LocalTime, Skip, cap_skip, crm_skip, local_time, presence_skip
 from connector.routing.conditions import field_value
 from connector.routing.ledger import LedgerState, LedgerView
 from connector.routing.model import OwnerRead, Reads, RoutingInput, Snapshot
@@ -28,7 +28,16 @@ class RouteContext:
         self.now = now
         self.view = LedgerView(ledger)
         self.excluded: set[str] = set()  # owners already given this lead (2-to-1: primary is not also secondary)
+        self.owners_known = snapshot.has_owners
         self._owners: dict[str, OwnerRead] = {}
+        self._local: dict[str, LocalTime] = {}
+
+    def local(self, rep: Rep) -> LocalTime:
+        """The rep's local time now (computed once per time zone per decision)."""
+        found = self._local.get(rep.timezone)
+        if found is None:
+            found = self._local[rep.timezone] = local_time(rep, self.now)
+        return found
 
     def owner(self, key: str) -> Owner | None:
         """The CRM owner with this key, if the snapshot has one (the read is recorded)."""
@@ -50,10 +59,10 @@ class RouteContext:
         """Why ``rep`` cannot take this lead now, or None when they can."""
         if rep.email in self.excluded:
             return Skip("primary_owner", "already the primary owner of this lead")
-        found = crm_skip(rep.email, self.owner(rep.email), self.snapshot.has_owners)
+        found = crm_skip(rep.email, self.owner(rep.email), self.owners_known)
         if found is not None:
             return found
-        local = local_time(rep, self.now)
+        local = self.local(rep)
         found = presence_skip(rep, local, ignore_hours=ignore_hours) or self._requirement_skip(rep, requirements)
         if found is not None:
             return found
@@ -85,16 +94,16 @@ class RouteContext:
 
     def book(self, rep: Rep) -> None:
         """Count this lead against the rep's daily and weekly caps."""
-        local = local_time(rep, self.now)
+        local = self.local(rep)
         self.view.add_lead(rep.email, (local.day_period, local.week_period))
         self.excluded.add(rep.email)
 
     def load(self, rep: Rep) -> float:
         """Open leads plus today's leads, per unit of weight (least-loaded strategy)."""
-        today = self.view.count(rep.email, local_time(rep, self.now).day_period)
+        today = self.view.count(rep.email, self.local(rep).day_period)
         return (self.open_leads(rep.email) + today) / rep.weight
 
     def reads(self) -> Reads:
         """What this decision read, for replay."""
         credits, counts = self.view.reads()
-        return Reads(credits, counts, tuple(self._owners.values()), self.snapshot.has_owners)
+        return Reads(credits, counts, tuple(self._owners.values()), self.owners_known)

@@ -16,7 +16,7 @@ decision reads and writes: a layer over the state that records what it read (for
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry, Reads
@@ -76,24 +76,27 @@ class LedgerView:
     def entry(self, pool: str, rep: str) -> LedgerEntry:
         """Current standing, including changes made earlier in this decision."""
         key = (pool, rep)
-        if key in self._entries:
-            return self._entries[key]
-        found = self._state.entry(pool, rep)
-        self._read_entries.setdefault(key, found)
+        found = self._entries.get(key)
+        if found is None:
+            found = self._state.entries.get(key, _ZERO)
+            self._entries[key] = found  # later reads see the same value; the first read is what replay needs
+            self._read_entries[key] = found
         return found
 
     def count(self, rep: str, period: str) -> int:
         """Leads in the period, including this decision's earlier assignments."""
         key = (rep, period)
-        if key in self._counts:
-            return self._counts[key]
-        found = self._state.count(rep, period)
-        self._read_counts.setdefault(key, found)
+        found = self._counts.get(key)
+        if found is None:
+            found = self._state.counts.get(key, 0)
+            self._counts[key] = found
+            self._read_counts[key] = found
         return found
 
-    def credit(self, pool: str, rep: str, *, credit: float, expected_added: float, assigned_added: int) -> None:
-        """Record a rep's new credit in a pool."""
-        old = self.entry(pool, rep)
+    def credit(
+        self, pool: str, rep: str, old: LedgerEntry, *, credit: float, expected_added: float, assigned_added: int
+    ) -> None:
+        """Record a rep's new credit in a pool (``old`` is its standing before, as read through this view)."""
         self._entries[(pool, rep)] = LedgerEntry(credit, old.expected + expected_added, old.assigned + assigned_added)
         self._changes.append(CreditChange(pool, rep, credit, expected_added, assigned_added))
 
@@ -141,9 +144,10 @@ def pick_weighted(
 
     Ties go to the higher weight, then the smaller owner key, so the same ledger always gives the same rep.
     """
+    standing = [view.entry(pool, c.rep) for c in contenders]
     total = sum(c.weight for c in contenders)
-    best = _most_owed(view, pool, contenders, total)
-    _settle(view, pool, contenders=contenders, total=total, chosen=best, catch_up_limit=catch_up_limit)
+    best = _most_owed(contenders, standing, total, lambda c: True)
+    _settle(view, pool, contenders, standing, total=total, chosen=best, catch_up_limit=catch_up_limit)
     return best
 
 
@@ -151,22 +155,23 @@ def pick_least_loaded(
     view: LedgerView, pool: str, contenders: Sequence[Contender], *, catch_up_limit: float | None = None
 ) -> str:
     """Least loaded first (open + today's leads per unit of weight); ledger credit breaks ties."""
-    eligible = [c for c in contenders if c.eligible]
-    lightest = min(c.load for c in eligible)
-    tied = [c for c in eligible if c.load <= lightest + 1e-9]
+    standing = [view.entry(pool, c.rep) for c in contenders]
+    lightest = min(c.load for c in contenders if c.eligible)
     total = sum(c.weight for c in contenders)
-    best = _most_owed(view, pool, tied, total)
-    _settle(view, pool, contenders=contenders, total=total, chosen=best, catch_up_limit=catch_up_limit)
+    best = _most_owed(contenders, standing, total, lambda c: c.load <= lightest + 1e-9)
+    _settle(view, pool, contenders, standing, total=total, chosen=best, catch_up_limit=catch_up_limit)
     return best
 
 
-def _most_owed(view: LedgerView, pool: str, contenders: Sequence[Contender], total: float) -> str:
+def _most_owed(
+    contenders: Sequence[Contender], standing: Sequence[LedgerEntry], total: float, among: Callable[[Contender], bool]
+) -> str:
     """The eligible rep with the most credit once this pick's share is credited (smooth WRR)."""
     # Compared rounded so float noise (thirds, sevenths...) never decides between reps who are really level.
     ranked = [
-        (-round(view.entry(pool, c.rep).credit + c.weight / total, 6), -c.weight, c.rep)
-        for c in contenders
-        if c.eligible
+        (-round(entry.credit + c.weight / total, 6), -c.weight, c.rep)
+        for c, entry in zip(contenders, standing, strict=True)
+        if c.eligible and among(c)
     ]
     return min(ranked)[2]
 
@@ -174,16 +179,17 @@ def _most_owed(view: LedgerView, pool: str, contenders: Sequence[Contender], tot
 def _settle(
     view: LedgerView,
     pool: str,
-    *,
     contenders: Sequence[Contender],
+    standing: Sequence[LedgerEntry],
+    *,
     total: float,
     chosen: str,
     catch_up_limit: float | None,
 ) -> None:
-    for c in contenders:
+    for c, entry in zip(contenders, standing, strict=True):
         share = c.weight / total
         won = 1 if c.rep == chosen else 0
-        credit = view.entry(pool, c.rep).credit + share - won
+        credit = entry.credit + share - won
         if not c.eligible and catch_up_limit is not None:
             credit = min(credit, catch_up_limit)
-        view.credit(pool, c.rep, credit=credit, expected_added=share, assigned_added=won)
+        view.credit(pool, c.rep, entry, credit=credit, expected_added=share, assigned_added=won)

@@ -100,7 +100,7 @@ def _candidates(
     out = []
     for rep in members:
         skip = skips[rep.email]
-        credit = ctx.view.entry(ledger_name, rep.email).credit
+        credit = ctx.view.entry(ledger_name, rep.email).credit  # read before the pick: the credit it used
         out.append(
             Candidate(
                 rep=rep.email,

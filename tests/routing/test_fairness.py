@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 
 from connector.routing.ledger import LedgerState
 
@@ -21,7 +22,7 @@ def test_shares_follow_weights_exactly_over_each_cycle():
     # Smooth: no rep waits more than its fair gap (c gets one lead in every 6, never two in a row).
     owners = [decide(config, lead(i), ledger=ledger).owner for i in range(12)]
     assert Counter(owners[:6]) == {"a@x.com": 3, "b@x.com": 2, "c@x.com": 1}
-    assert all(not (x == y == "c@x.com") for x, y in zip(owners, owners[1:], strict=False))
+    assert all(not (x == y == "c@x.com") for x, y in pairwise(owners))
 
 
 def test_ledger_shows_expected_and_actual_per_rep():
