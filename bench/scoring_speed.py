@@ -5,7 +5,10 @@
 
 Profiles: ``mixed`` (most leads have little activity, as in a real inbound stream; the figure to quote),
 ``busy`` (every lead has every kind of activity and a matched customer account: the worst case),
-``bare`` (no firmographics, no activity). Leads are generated with a fixed seed before the clock starts.
+``bare`` (no firmographics, no activity). Leads are generated with a fixed seed before the clock starts;
+about 4,500 distinct job titles and thousands of distinct head counts keep the scorer's per-value memo
+caches honest, and each run starts them cold. Rates are CPU time of this process (``time.process_time``),
+so other load on the machine distorts them less than wall-clock time would.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from connector.scoring import qualify, score_lead
 
 DAY_MS = 86_400_000
 NOW_MS = 1_800_000_000_000
-TITLES = ["VP Sales", "Head of Marketing", "Software Engineer", "CEO", "Student", "Sales Manager", "Analyst", None]
+SENIORITY = ["VP", "Head of", "Director of", "Senior", "Junior", "Chief", "Lead", "", "Intern,"]
+FUNCTIONS = ["Sales", "Marketing", "Engineering", "Operations", "Finance", "IT", "Growth", "People", "Data", "Product"]
 INDUSTRIES = ["Computer Software", "Retail", "Financial Services", "Manufacturing", "Internet", None]
 COUNTRIES = ["US", "GB", "DE", "FR", "IN", "BR", "AU", "SE", None]
 
@@ -48,7 +52,7 @@ def make_lead(rng: random.Random, i: int, profile: str) -> tuple[Lead, Account |
         crm="hubspot",
         native_id=str(i),
         object="contacts",
-        title=None if bare else rng.choice(TITLES),
+        title=None if bare or rng.random() < 0.1 else f"{rng.choice(SENIORITY)} {rng.choice(FUNCTIONS)} {i % 50}",
         country=None if bare else rng.choice(COUNTRIES),
         employees=None if bare else rng.choice([None, 5, 40, 120, 450, 2500, rng.randrange(1, 20000)]),
         industry=None if bare else rng.choice(INDUSTRIES),
@@ -63,16 +67,16 @@ def make_lead(rng: random.Random, i: int, profile: str) -> tuple[Lead, Account |
 
 def run(leads: int, profile: str, repeat: int) -> None:
     """Print leads/second for score_lead and qualify (best of ``repeat`` runs)."""
-    config = ScoringConfig()
     rng = random.Random(42)
     population = [make_lead(rng, i, profile) for i in range(leads)]
     for name, fn in (("score_lead", score_lead), ("qualify", qualify)):
         best = float("inf")
         for _ in range(repeat):
-            start = time.perf_counter()
+            config = ScoringConfig()  # a fresh config object: every run starts with cold memo caches
+            start = time.process_time()
             for lead, account in population:
                 fn(lead, account, config, NOW_MS)
-            best = min(best, time.perf_counter() - start)
+            best = min(best, time.process_time() - start)
         rate = f"{leads / best:,.0f} leads/s  ({best / leads * 1e6:.1f} µs each)"
         print(f"{name:<10} profile={profile:<5} leads={leads:,}  {rate}")
 

@@ -7,7 +7,6 @@ whether or not enrichment already copied the account's values onto it. Unknown v
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from connector.enrichment.values import country_code
@@ -15,38 +14,47 @@ from connector.models import Account, Lead
 from connector.scoring.model import ScoreItem
 from connector.scoring.rules import CompiledRules
 
+FitLines = tuple[tuple[ScoreItem, ...], int]
+_MEMO_LIMIT = 10_000  # distinct values kept per criterion; only titles come in large numbers
 
-def fit_items(lead: Lead, account: Account | None, rules: CompiledRules) -> list[ScoreItem]:
-    """The Fit breakdown of ``lead`` (with its matched ``account``, if any) under ``rules``."""
-    employees = lead.employees if lead.employees is not None else (account.employees if account else None)
-    industry = lead.industry or (account.industry if account else None)
-    country = lead.country or (account.country if account else None)
-    items = [
-        _memoized("employees", employees, _employees, rules),
-        _memoized("industry", industry, _industry, rules),
-        _memoized("region", country, _region, rules),
-    ]
-    title = _memoized("title", lead.title, _title, rules)
-    if title is not None:
-        items.append(title)
+
+def fit_items(lead: Lead, account: Account | None, rules: CompiledRules) -> FitLines:
+    """The Fit breakdown of ``lead`` (with its matched ``account``, if any) under ``rules``, and its total."""
+    employees, industry, country = lead.employees, lead.industry, lead.country
     if account is not None:
+        employees = employees if employees is not None else account.employees
+        industry = industry or account.industry
+        country = country or account.country
+    # Each line depends on one value only and ScoreItems are immutable, so lines are memoized per value
+    # (per criterion rather than per lead: four small caches that stay warm on real, varied leads).
+    memo = rules.fit_memo
+    items = [
+        memo["employees"].get(employees) or _remember(memo["employees"], employees, _employees(employees, rules)),
+        memo["industry"].get(industry) or _remember(memo["industry"], industry, _industry(industry, rules)),
+        memo["region"].get(country) or _remember(memo["region"], country, _region(country, rules)),
+    ]
+    title = lead.title
+    title_line = memo["title"].get(title, _UNSEEN)
+    if title_line is _UNSEEN:
+        title_line = _remember(memo["title"], title, _title(title, rules))
+    if title_line is not None:
+        items.append(title_line)
+    if account is not None and (account.is_customer or account.has_open_opportunity):
         items.extend(_account(account, rules))
-    return items
+    total = 0
+    for item in items:
+        total += item.points
+    return tuple(items), total
 
 
-_MISSING = object()
-_MEMO_LIMIT = 10_000  # distinct values per criterion kept; titles are the only large set
+_UNSEEN: Any = object()
 
 
-def _memoized(criterion: str, value: Any, line: Callable[[Any, CompiledRules], Any], rules: CompiledRules) -> Any:
-    """``line(value, rules)``, remembered per compiled rules (the lines are immutable and depend on value only)."""
-    memo = rules.memo[criterion]
-    item = memo.get(value, _MISSING)
-    if item is _MISSING:
-        if len(memo) >= _MEMO_LIMIT:
-            memo.clear()
-        item = memo[value] = line(value, rules)
-    return item
+def _remember(memo: dict[Any, Any], value: Any, line: Any) -> Any:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[value] = line
+    return line
 
 
 def _employees(employees: int | None, rules: CompiledRules) -> ScoreItem:
@@ -95,9 +103,6 @@ def _account(account: Account, rules: CompiledRules) -> list[ScoreItem]:
     if account.is_customer and rules.customer_points:
         items.append(ScoreItem("fit", "customer", rules.customer_points, f"account {account.name} is a customer"))
     if account.has_open_opportunity and rules.open_opportunity_points:
-        items.append(
-            ScoreItem(
-                "fit", "open_opportunity", rules.open_opportunity_points, f"account {account.name} has an open deal"
-            )
-        )
+        points = rules.open_opportunity_points
+        items.append(ScoreItem("fit", "open_opportunity", points, f"account {account.name} has an open deal"))
     return items

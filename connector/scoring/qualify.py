@@ -29,10 +29,11 @@ def score_lead(lead: Lead, account: Account | None, config: ScoringConfig, now_m
 
 def score_with(lead: Lead, account: Account | None, rules: CompiledRules, now_ms: int) -> Score:
     """``score_lead`` with already compiled rules (the hot loop of a batch re-score)."""
-    fit = fit_items(lead, account, rules)
+    fit, fit_total = fit_items(lead, account, rules)
     activity = activity_items(lead, rules, now_ms)
-    fit_total = sum([item.points for item in fit])
-    activity_total = sum([item.points for item in activity])
+    activity_total = 0
+    for item in activity:
+        activity_total += item.points
     fit_tier = tier_of(fit_total, rules.fit_cuts)
     activity_tier = tier_of(activity_total, rules.activity_cuts)
     return Score(

@@ -73,9 +73,8 @@ class CompiledRules:
     fit_cuts: tuple[int, int]  # (high, medium)
     activity_cuts: tuple[int, int]
     grid: dict[tuple[Tier, Tier], Cell]
-    # Fit lines depend only on one raw value each (employees, industry, country, title) and ScoreItems are
-    # immutable, so each criterion memoizes value -> line. Results are unchanged; only the cost falls.
-    memo: dict[str, dict[Any, Any]] = field(
+    # Memos of fit lines by the one value each depends on (see fit.fit_items): caches, never part of a result.
+    fit_memo: dict[str, dict[Any, Any]] = field(
         default_factory=lambda: {"employees": {}, "industry": {}, "region": {}, "title": {}}
     )
 
