@@ -47,6 +47,7 @@ class HttpEnrichmentProvider:
         session: requests.Session | None = None,
         limiter: TokenBucket | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self._session = session or requests.Session()
@@ -59,6 +60,8 @@ class HttpEnrichmentProvider:
             max_retry_after=config.max_retry_after_seconds,
         )
         self._sleep = sleep
+        self._clock = clock
+        self._paused_until = 0.0
 
     @property
     def name(self) -> str:
@@ -66,9 +69,22 @@ class HttpEnrichmentProvider:
         return self.config.name
 
     def lookup(self, domain: str) -> Firmographics | None:
-        """Firmographics of ``domain``, None when unknown; retries per ``self.policy``, then raises its error."""
+        """Firmographics of ``domain``, None when unknown; retries per ``self.policy``, then raises its error.
+
+        After a 429 whose Retry-After was too long to wait, calls fail at once (no request) until that time:
+        a vendor out of quota must not be asked again by every following lead.
+        """
+        pause = self._paused_until - self._clock()
+        if pause > 0:
+            raise RateLimitedError(f"{self.name}: paused by the provider for {pause:.0f}s more", retry_after=pause)
         retrying = self.policy.retrying(sleep=self._sleep, what=f"enrichment:{self.name}")
-        answer: Firmographics | None = retrying(self._fetch_once, domain)
+        try:
+            answer: Firmographics | None = retrying(self._fetch_once, domain)
+        except RateLimitedError as exc:
+            if exc.retry_after is not None and not self.policy.should_retry(exc):
+                self._paused_until = self._clock() + exc.retry_after
+                log.warning("enrichment_provider_paused", provider=self.name, seconds=round(exc.retry_after))
+            raise
         log.debug("enrichment_lookup", provider=self.name, domain=domain, found=answer is not None)
         return answer
 

@@ -7,6 +7,7 @@ The table belongs to the "scoring" component. A row holds the last score (with i
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -65,9 +66,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     migrate(db, COMPONENT, MIGRATIONS)
 
 
-def record_nurture(db: sqlite_utils.Database, lead: Lead, score: Score, *, now_ms: int) -> None:
+def record_nurture(db: sqlite_utils.Database, lead: Lead, score: Score, *, now_ms: int | None = None) -> None:
     """Hold ``lead`` in nurture with ``score``; a lead already there keeps its entry time and counts a re-score."""
     ensure_schema(db)
+    now_ms = _now_ms() if now_ms is None else now_ms
     breakdown = json.dumps([item._asdict() for item in score.breakdown])
     with transaction(db) as conn:
         conn.execute(
@@ -123,9 +125,10 @@ def nurture_count(db: sqlite_utils.Database) -> int:
 
 
 def rescore(
-    db: sqlite_utils.Database, lead: Lead, account: Account | None, config: ScoringConfig, *, now_ms: int
+    db: sqlite_utils.Database, lead: Lead, account: Account | None, config: ScoringConfig, *, now_ms: int | None = None
 ) -> Qualification:
     """Qualify ``lead`` again: it leaves nurture when it now routes, else its nurture row is refreshed."""
+    now_ms = _now_ms() if now_ms is None else now_ms
     result = qualify(lead, account, config, now_ms)
     if result.routed:
         if release_nurture(db, lead.id):
@@ -133,3 +136,7 @@ def rescore(
     else:
         record_nurture(db, lead, result.score, now_ms=now_ms)
     return result
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

@@ -90,6 +90,27 @@ def test_retry_after_longer_than_we_accept_gives_up_at_once():
 
 
 @responses.activate
+def test_after_a_long_retry_after_the_provider_is_not_asked_until_then():
+    responses.get(URL, status=429, headers={"Retry-After": "600"})
+    now = [1000.0]
+    provider = HttpEnrichmentProvider(
+        HttpProviderConfig(url_template=URL + "?domain={domain}", max_retry_after_seconds=5),
+        sleep=lambda _s: None,
+        clock=lambda: now[0],
+    )
+    with pytest.raises(RateLimitedError):
+        provider.lookup("acme.de")
+    now[0] += 300
+    with pytest.raises(RateLimitedError, match="paused") as err:
+        provider.lookup("other.de")
+    assert err.value.retry_after == pytest.approx(300)
+    assert len(responses.calls) == 1
+    now[0] += 301
+    responses.replace(responses.GET, URL, json=ACME)
+    assert provider.lookup("other.de") is not None
+
+
+@responses.activate
 def test_server_errors_back_off_exponentially_then_raise():
     responses.get(URL, status=503)
     waits: list[float] = []
