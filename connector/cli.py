@@ -38,6 +38,10 @@ def _register() -> None:
 
     cli.add_command(sync_command)
 
+    from connector.scoring.cli import scoring
+
+    cli.add_command(scoring)
+
     from connector.outbox_cli import outbox
 
     cli.add_command(outbox)

@@ -1,3 +1,4 @@
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -298,3 +299,27 @@ def test_many_changed_ids_are_looked_up_in_chunks(db):
         record_nurture(db, replace(COLD, id=f"hubspot:contacts:n{i}"), score, now_ms=NOW)
     changed = [f"hubspot:contacts:x{i}" for i in range(1200)] + ["hubspot:contacts:n2", "hubspot:contacts:n0"]
     assert leads_to_rescore(db, changed) == ["hubspot:contacts:n0", "hubspot:contacts:n2"]
+
+
+# --- command line ---------------------------------------------------------------------------------------
+
+
+def test_explain_command_prints_the_breakdown(tmp_path):
+    from click.testing import CliRunner
+
+    from connector.scoring.cli import scoring
+
+    lead = tmp_path / "lead.json"
+    activity = {"demo_requests": 1, "last_activity_ms": NOW}
+    lead.write_text(json.dumps({"title": "CEO", "employees": 450, "activity": activity}))
+    account = tmp_path / "account.json"
+    account.write_text('{"name": "Acme", "country": "US", "is_customer": true}')
+    runner = CliRunner()
+    text = runner.invoke(scoring, ["explain", str(lead), "--account", str(account), "--now-ms", str(NOW)])
+    assert text.exit_code == 0, text.output
+    assert "account Acme is a customer" in text.output and "+30  1 demo request" in text.output
+    as_json = runner.invoke(scoring, ["explain", str(lead), "--now-ms", str(NOW), "--json"])
+    assert '"grade": "B2"' in as_json.output  # without the account: no region points
+    lead.write_text('{"titel": "CEO"}')
+    typo = runner.invoke(scoring, ["explain", str(lead)])
+    assert typo.exit_code != 0 and "titel" in typo.output
