@@ -58,8 +58,25 @@ def slug(text: str, *, sep: str = "", keep_unicode: bool = False) -> str:
     return sep.join(word for word in words if word)
 
 
+@lru_cache(maxsize=1024)
+def _digit_slots(pattern: str) -> tuple[tuple[str, ...], int] | None:
+    if "A" in pattern:
+        return None
+    pieces = tuple(pattern.split("#"))
+    return pieces, len(pieces) - 1
+
+
 def fill(rng: random.Random, pattern: str) -> str:
     """``pattern`` with each ``#`` replaced by a random digit and each ``A`` by a random capital letter."""
+    slots = _digit_slots(pattern)
+    if slots is not None:  # digits only (every phone format): one draw for all of them
+        pieces, count = slots
+        digits = f"{int(rng.random() * 10**count):0{count}d}" if count else ""
+        out = [pieces[0]]
+        for i in range(count):
+            out.append(digits[i])
+            out.append(pieces[i + 1])
+        return "".join(out)
     out = []
     for ch in pattern:
         if ch == "#":
