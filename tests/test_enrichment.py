@@ -273,6 +273,16 @@ enrichment:
     assert len(responses.calls) == 1  # the second ask came from the SQLite cache
 
 
+@responses.activate
+def test_a_blank_token_sends_no_auth_header(db):
+    responses.get(URL, json=ACME_JSON)
+    config = parse_config(
+        f'enrichment:\n  provider: {{url_template: "{URL}?d={{domain}}", token: "${{NOPE:-}}"}}\n', environ={}
+    ).config.enrichment
+    build_enricher(config, db).enrich(make_lead(email_domain="acme.com"))
+    assert "Authorization" not in responses.calls[0].request.headers
+
+
 def test_disabled_enrichment_fills_nothing(db):
     config = parse_config("enrichment: {enabled: false}\n").config.enrichment
     account = Account(id="a1", crm="hubspot", native_id="1", name="Acme")
@@ -281,7 +291,12 @@ def test_disabled_enrichment_fills_nothing(db):
 
 @pytest.mark.parametrize(
     "provider",
-    ["{url_template: 'https://x.example/find'}", "{url_template: 'ftp://x/{domain}'}", "{url_template: x, tokn: y}"],
+    [
+        "{url_template: 'https://x.example/find'}",
+        "{url_template: 'ftp://x/{domain}'}",
+        "{url_template: 'https://x/{domain}?k={key}'}",
+        "{url_template: x, tokn: y}",
+    ],
 )
 def test_bad_provider_config_is_rejected(provider):
     with pytest.raises(ConfigError, match=r"enrichment\.provider"):

@@ -88,6 +88,12 @@ class HttpProviderConfig(BaseModel):
         default=7.0, ge=0, description="How long 'provider does not know this domain' is remembered (negative cache)."
     )
 
+    @field_validator("token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        # "${ENRICH_API_TOKEN:-}" resolves to "" when unset: send no auth header rather than "Bearer ".
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("url_template")
     @classmethod
     def _has_domain_placeholder(cls, value: str) -> str:
@@ -95,6 +101,10 @@ class HttpProviderConfig(BaseModel):
             raise ValueError("must contain the {domain} placeholder")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        try:
+            value.format(domain="example.com", token="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError("only the {domain} and {token} placeholders may appear (write {{ }} for braces)") from exc
         return value
 
 
