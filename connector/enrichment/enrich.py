@@ -74,7 +74,7 @@ class Enricher:
             _take(self.firmographics_file.lookup(domain), "file", missing, filled)
         problem = None
         if missing and domain and self.provider is not None:
-            answer, problem = self._ask_provider(lead, domain)
+            answer, problem = _ask(self.provider, lead, domain)
             _take(answer, f"provider:{self.provider.name}", missing, filled)
         if filled:
             lead = replace(lead, **{f.field: f.value for f in filled})
@@ -90,22 +90,23 @@ class Enricher:
                     return domain
         return None
 
-    def _ask_provider(self, lead: Lead, domain: str) -> tuple[Firmographics | None, str | None]:
-        assert self.provider is not None
-        try:
-            return self.provider.lookup(domain), None
-        except LeadrelayError as exc:
-            # Routing must not stop because a vendor is down or a token expired; say so loudly instead.
-            log.warning(
-                "enrichment_provider_failed",
-                lead_id=lead.id,
-                provider=self.provider.name,
-                domain=domain,
-                error=type(exc).__name__,
-                status=exc.status,
-                message=exc.message,
-            )
-            return None, f"{type(exc).__name__}: {exc.message}"
+
+def _ask(provider: EnrichmentProvider, lead: Lead, domain: str) -> tuple[Firmographics | None, str | None]:
+    """The provider's answer, or None and the reason it failed."""
+    try:
+        return provider.lookup(domain), None
+    except LeadrelayError as exc:
+        # Routing must not stop because a vendor is down or a token expired; say so loudly instead.
+        log.warning(
+            "enrichment_provider_failed",
+            lead_id=lead.id,
+            provider=provider.name,
+            domain=domain,
+            error=type(exc).__name__,
+            status=exc.status,
+            message=exc.message,
+        )
+        return None, f"{type(exc).__name__}: {exc.message}"
 
 
 def _from_account(account: Account) -> Firmographics:
