@@ -12,8 +12,10 @@ always totally ordered (``seq`` breaks ties). Relative date literals are resolve
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from adapters.sandbox.salesforce_schema import NUMBER_TYPES, SYSTEM_COLUMNS, Field, SObject, sobject, to_id18
@@ -385,7 +387,7 @@ def _day_bound(category: str, day: date) -> Any:
     return ms if category == "ms" else format_datetime(ms)
 
 
+@lru_cache(maxsize=65_536)  # pages of records often share timestamps (seeded or bulk-written together)
 def format_datetime(ms: int) -> str:
     """Salesforce's datetime format for epoch milliseconds: ``2024-01-01T00:00:00.000+0000``."""
-    stamp = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(ms // 1000)) + f"{ms % 1000:03d}+0000"

@@ -566,6 +566,9 @@ def test_queries_a_router_makes_on_generated_leads(sf, world):
     engaged = sf.query("SELECT COUNT() FROM Lead WHERE Demo_Requested__c = true OR Page_Views__c > 10")
     everyone = sf.query("SELECT COUNT() FROM Lead")["totalSize"]
     assert 0 < engaged["totalSize"] < everyone
+    by_owner = sf.query_all("SELECT Owner.Name FROM Lead ORDER BY Owner.Name DESC NULLS LAST, Id")["records"]
+    names = [r["Owner"]["Name"] for r in by_owner if r["Owner"]]
+    assert names == sorted(names, key=str.lower, reverse=True)
     active = sf.query_all("SELECT Id, Email FROM User WHERE IsActive = true ORDER BY Email")["records"]
     assert [r["Email"] for r in active] == sorted((r["Email"] for r in active), key=str.lower)
 
