@@ -584,3 +584,22 @@ def test_daily_budget_shows_in_api_usage_limits_and_refusals(sf, harness):
         with pytest.raises(SalesforceRefusedRequest) as caught:
             sf.query("SELECT COUNT() FROM Lead")
         assert caught.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
+
+
+def test_keyset_resume_over_tied_timestamps(sf, store, harness):
+    clock = harness.context.clock
+    clock.freeze()
+    try:
+        ids = [store.create("salesforce.Lead", {"LastName": f"T{i}", "Company": "C"}).id for i in range(5)]
+        clock.advance(1)
+        later = store.create("salesforce.Lead", {"LastName": "Later", "Company": "C"}).id
+    finally:
+        clock.unfreeze()
+    page = sf.query("SELECT Id, SystemModstamp FROM Lead ORDER BY SystemModstamp, Id LIMIT 2")["records"]
+    assert [r["Id"] for r in page] == ids[:2]
+    mark, last_id = page[-1]["SystemModstamp"], page[-1]["Id"]
+    resumed = sf.query(
+        f"SELECT Id FROM Lead WHERE SystemModstamp > {mark} OR (SystemModstamp = {mark} AND Id > '{last_id}') "
+        "ORDER BY SystemModstamp, Id"
+    )["records"]
+    assert [r["Id"] for r in resumed] == [*ids[2:], later]
