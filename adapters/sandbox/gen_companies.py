@@ -206,7 +206,7 @@ class WorldBuilder:
         return Company(
             index=index,
             name=name,
-            sf_name=_variant_name(rng, name, base) if presence == "both" and rng.random() < 0.3 else name,
+            sf_name=_variant_name(rng, name, base, alias) if presence == "both" and rng.random() < 0.3 else name,
             base=base,
             alias=alias,
             domain=domain,
@@ -412,9 +412,11 @@ def _displayed_domain(rng: random.Random, domain: str) -> str:
     return domain
 
 
-def _variant_name(rng: random.Random, name: str, base: str) -> str:
-    """The same company as the other CRM's users typed it."""
+def _variant_name(rng: random.Random, name: str, base: str, alias: str | None) -> str:
+    """The same company as the other CRM's users typed it (an acronym company by its acronym, mostly)."""
     roll = rng.random()
+    if alias and roll < 0.7:
+        return name.replace(base, alias)
     if roll < 0.4:
         return base
     if roll < 0.6:
