@@ -11,14 +11,15 @@ from __future__ import annotations
 import secrets
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.sandbox.context import SandboxContext
-from adapters.sandbox.salesforce_records import SalesforceApiError, fetch_by_ids, fetch_by_seqs, render
-from adapters.sandbox.salesforce_schema import SObject, sobject
+from adapters.sandbox.salesforce_records import SalesforceApiError, fetch_by_ids, render
+from adapters.sandbox.salesforce_schema import Field, SObject, sobject
 from adapters.sandbox.soql import parse
-from adapters.sandbox.soql_compile import CompiledQuery, SelectedField, compile_query
+from adapters.sandbox.soql_compile import CompiledQuery, SelectedField, compile_query, field_sql, format_datetime
 from adapters.sandbox.store import StoredObject
 from connector.logs import get_logger
 
@@ -99,17 +100,49 @@ def _page(
     ctx: SandboxContext, cursor: Cursor, start: int, version: str, cursor_id: str | None = None
 ) -> dict[str, Any]:
     end = min(start + cursor.batch, len(cursor.seqs))
-    owner = cursor.compiled.sobject
-    rows = fetch_by_seqs(ctx.store, owner.kind, cursor.seqs[start:end])
-    answer: dict[str, Any] = {
-        "totalSize": len(cursor.seqs),
-        "done": end >= len(cursor.seqs),
-        "records": render_selected(ctx, rows, owner, cursor.compiled.fields, version),
-    }
+    compiled = cursor.compiled
+    records, references = _project(ctx, compiled.sobject, compiled.fields, cursor.seqs[start:end], version)
+    _nest_parents(ctx, records, compiled.fields, references.__getitem__, version)
+    answer: dict[str, Any] = {"totalSize": len(cursor.seqs), "done": end >= len(cursor.seqs), "records": records}
     if end < len(cursor.seqs):
         cursor_id = cursor_id or _remember(ctx, cursor)
         answer["nextRecordsUrl"] = f"/services/data/v{version}/query/{cursor_id}-{end}"
     return answer
+
+
+def _project(
+    ctx: SandboxContext, owner: SObject, fields: tuple[SelectedField, ...], seqs: Sequence[int], version: str
+) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+    """One page's records with just the selected fields, read by SQL (no full JSON decode per record), and the
+    values of the reference fields that parent fields hang off (``OwnerId`` for ``Owner.Email``)."""
+    direct = [f.leaf for f in fields if not f.hops]
+    references = list({f.hops[0].name: f.hops[0] for f in fields if f.hops}.values())
+    exprs = ", ".join(["objects.seq", "objects.id", *(field_sql(owner, f) for f in (*direct, *references))])
+    rows: dict[int, tuple[Any, ...]] = {}
+    for chunk in range(0, len(seqs), 1000):
+        part = list(seqs[chunk : chunk + 1000])
+        sql = f"SELECT {exprs} FROM objects WHERE objects.kind = ? AND objects.seq IN ({', '.join('?' * len(part))})"
+        rows.update((row[0], row) for row in ctx.store.conn.execute(sql, [owner.kind, *part]))
+    ordered = [rows[s] for s in seqs if s in rows]
+    base = f"/services/data/v{version}/sobjects/{owner.name}/"
+    records = []
+    for row in ordered:
+        record: dict[str, Any] = {"attributes": {"type": owner.name, "url": base + row[1]}}
+        for position, leaf in enumerate(direct, start=2):
+            record[leaf.name] = _shown(leaf, row[position])
+        records.append(record)
+    offset = 2 + len(direct)
+    values = {ref.name: [row[offset + i] for row in ordered] for i, ref in enumerate(references)}
+    return records, values
+
+
+def _shown(leaf: Field, value: Any) -> Any:
+    """A value read by SQL as the API shows it: datetimes from epoch columns, booleans as booleans."""
+    if leaf.name in ("CreatedDate", "LastModifiedDate", "SystemModstamp"):
+        return format_datetime(value)
+    if leaf.type == "boolean":
+        return bool(value)
+    return value
 
 
 def _remember(ctx: SandboxContext, cursor: Cursor) -> str:
@@ -130,35 +163,42 @@ def render_selected(
     """Records showing exactly the selected fields, parent fields nested as Salesforce nests them."""
     direct = [f.leaf for f in fields if not f.hops]
     records = [render(row, owner, version, direct) for row in rows]
+    _nest_parents(ctx, records, fields, lambda name: [row.properties.get(name) for row in rows], version)
+    return records
+
+
+def _nest_parents(
+    ctx: SandboxContext,
+    records: list[dict[str, Any]],
+    fields: tuple[SelectedField, ...],
+    reference_values: Callable[[str], list[Any]],
+    version: str,
+) -> None:
+    """Nest each selected relationship (``Owner``, ``Account``...) into the records, one fetch per relationship."""
     by_reference: dict[str, list[SelectedField]] = {}
     for selected in fields:
         if selected.hops:
             by_reference.setdefault(selected.hops[0].name, []).append(selected)
-    for group in by_reference.values():
-        _fill_parents(ctx, rows, records, group, version)
-    return records
+    for name, group in by_reference.items():
+        _fill_parents(ctx, reference_values(name), records, group, version)
 
 
 def _fill_parents(
-    ctx: SandboxContext,
-    rows: list[StoredObject],
-    records: list[dict[str, Any]],
-    group: list[SelectedField],
-    version: str,
+    ctx: SandboxContext, ids: list[Any], records: list[dict[str, Any]], group: list[SelectedField], version: str
 ) -> None:
-    """Nest one relationship (e.g. ``Owner``) into each record, its own parent fields resolved recursively."""
+    """Nest one relationship into each record (``ids``: each record's reference value), recursing for deeper ones."""
     reference = group[0].hops[0]
     inner = tuple(SelectedField(f.path[1:], f.hops[1:], f.leaf) for f in group)
     kinds = [f"salesforce.{name}" for name in reference.reference_to]
-    parents = fetch_by_ids(ctx.store, kinds, (row.properties.get(reference.name) for row in rows))
+    parents = fetch_by_ids(ctx.store, kinds, ids)
     rendered: dict[str, dict[str, Any]] = {}
     for parent in parents.values():
         parent_type = sobject(parent.kind.partition(".")[2])
         if parent_type is not None:
             shown = render_selected(ctx, [parent], parent_type, _fields_of(parent_type, inner), version)
             rendered[parent.id] = shown[0]
-    for row, record in zip(rows, records, strict=True):
-        record[str(reference.relationship)] = rendered.get(str(row.properties.get(reference.name)))
+    for parent_id, record in zip(ids, records, strict=True):
+        record[str(reference.relationship)] = rendered.get(str(parent_id))
 
 
 def _fields_of(parent_type: SObject, inner: tuple[SelectedField, ...]) -> tuple[SelectedField, ...]:

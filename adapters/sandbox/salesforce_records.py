@@ -108,17 +108,6 @@ def row_to_object(row: Sequence[Any]) -> StoredObject:
     return StoredObject(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5], bool(row[6]), row[7])
 
 
-def fetch_by_seqs(store: ObjectStore, kind: str, seqs: Sequence[int]) -> list[StoredObject]:
-    """Records of ``kind`` with these sequence numbers, in the order given (missing ones skipped)."""
-    found: dict[int, StoredObject] = {}
-    for start in range(0, len(seqs), 1000):
-        part = list(seqs[start : start + 1000])
-        sql = f"SELECT {_COLUMNS} FROM objects WHERE kind = ? AND seq IN ({', '.join('?' * len(part))})"
-        for row in store.conn.execute(sql, [kind, *part]):
-            found[row[2]] = row_to_object(row)
-    return [found[s] for s in seqs if s in found]
-
-
 # -- writing ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WriteOptions:

@@ -138,6 +138,11 @@ def _resolve(owner: SObject, parts: tuple[str, ...], table: str = "objects", dep
     return _Resolved(sql, selected)
 
 
+def field_sql(owner: SObject, leaf: Field, table: str = "objects") -> str:
+    """SQL expression for a direct field of ``owner``'s row in ``table`` (system fields are columns)."""
+    return _leaf_sql(owner, leaf, table)
+
+
 def _resolve_first(parents: list[SObject], parts: tuple[str, ...], table: str, depth: int) -> _Resolved:
     """Resolve against the first parent type that has the field (polymorphic Owner, Who, What)."""
     error: SoqlError | None = None
@@ -158,7 +163,7 @@ def _leaf_sql(owner: SObject, leaf: Field, table: str) -> str:
     if leaf.name == "Name" and owner.name in _COMPUTED_NAME:
         first = f"json_extract({table}.props, '$.\"FirstName\"')"
         last = f"json_extract({table}.props, '$.\"LastName\"')"
-        return f"coalesce({prop}, trim(coalesce({first}, '') || ' ' || coalesce({last}, '')))"
+        return f"coalesce({prop}, nullif(trim(coalesce({first}, '') || ' ' || coalesce({last}, '')), ''))"
     return prop
 
 
