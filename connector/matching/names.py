@@ -194,13 +194,13 @@ def idf(document_frequency: int, total: int) -> float:
 
 
 def token_similarity(a: str, b: str) -> float:
-    """1.0 for equal tokens; for long tokens one typo apart (two from nine letters) 1 - 0.08 per typo; else 0."""
+    """1.0 for equal tokens; for long tokens one typo apart (two from eleven letters) 1 - 0.08 per typo; else 0."""
     if a == b:
         return 1.0
     shortest = min(len(a), len(b))
     if shortest < TYPO_MIN_LENGTH:
         return 0.0
-    allowed = 1 if shortest < 9 else 2
+    allowed = 1 if shortest < 11 else 2  # "Northwind" and "Southwind" are two companies, not a typo
     # Stemming keeps a final "s" after "u"/"i" ("Dynamcis", "Partneus"): a typo there must not cost two edits.
     distance = min(OSA.distance(a, b, score_cutoff=allowed), OSA.distance(_no_s(a), _no_s(b), score_cutoff=allowed))
     return 1.0 - TYPO_PENALTY * distance if distance <= allowed else 0.0
