@@ -33,9 +33,9 @@ _STATE_KEY = "salesforce.cursors"
 _ANALYZED_KEY = "salesforce.analyzed_rows"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cursor:
-    """A query's remaining rows: the ordered sequence numbers and how far the client has read."""
+    """An open query: what it selects, the sequence numbers of its rows in order, and its page size."""
 
     compiled: CompiledQuery
     seqs: array[int]
