@@ -134,17 +134,18 @@ class CompanyMail:
     def __init__(self, vocab: Vocabulary, domains: int) -> None:
         self.vocab = vocab
         self._issued = [0] * domains  # per mail namespace (a company index): addresses handed out so far
-        self._spaces: dict[tuple[str, str], NameSpace] = {}
+        self._spaces: dict[tuple[str, str], tuple[NameSpace, int]] = {}  # with the stride that walks it
 
     def employee(self, rng: random.Random, namespace: int, country: Country, pattern: str) -> tuple[str, str, str, str]:
         """The next employee of mail namespace ``namespace``: (culture, first, last, local part)."""
-        space = self._spaces.get((country.code, pattern))
-        if space is None:
-            space = self._spaces[(country.code, pattern)] = build_namespace(self.vocab, country, pattern)
+        cached = self._spaces.get((country.code, pattern))
+        if cached is None:
+            space = build_namespace(self.vocab, country, pattern)
+            cached = self._spaces[(country.code, pattern)] = (space, next(p for p in _STRIDES if space.size % p))
+        space, stride = cached
         k = self._issued[namespace]
         self._issued[namespace] = k + 1
         size = space.size
-        stride = next(p for p in _STRIDES if size % p)
         round_, offset = divmod(k, size)
         slot = (stride * offset + namespace * 2_654_435_761) % size
         culture, first, last = space.identity(rng, slot)

@@ -113,6 +113,8 @@ class PeopleGenerator:
         self._employers = employer_picker(companies) if companies else None
         self._company_mail = CompanyMail(vocab, len(companies))
         self._free_mail = FreeMail()
+        # keyed with the region too: there is a Portland in Maine and one in Oregon
+        self._cities = {(c.code, city.name, city.region): city for c in vocab.countries.values() for city in c.cities}
 
     def person(self, index: int) -> Person:
         """The next person (``index`` counts from 0 and decides the creation date)."""
@@ -184,7 +186,7 @@ class PeopleGenerator:
         return culture, first, last, self._free_mail.address(rng, domain, first, last), country
 
     def _city_of(self, company: Company) -> City:
-        return next((city for city in company.country.cities if city.name == company.city), company.country.cities[0])
+        return self._cities[(company.country.code, company.city, company.state)]
 
     def _sf_kind(self, company: Company | None, presence: str) -> str | None:
         if presence == "hubspot":
