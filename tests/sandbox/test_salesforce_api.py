@@ -94,6 +94,7 @@ def test_create_read_update_delete_every_sobject(sf, store, name):
     updated = api.get(created["id"])
     assert all(updated[k] == v for k, v in change.items())
     assert updated["SystemModstamp"] >= record["SystemModstamp"]
+    assert api.upsert(f"Id/{created['id']}", change, headers={"Sforce-Auto-Assign": "FALSE"}) == 204  # by Id: update
     assert api.delete(created["id"]) == 204
     with pytest.raises(SalesforceResourceNotFound) as caught:
         api.get(created["id"])
