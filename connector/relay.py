@@ -1,0 +1,161 @@
+"""The composition root: one ``Relay`` wires sync, the lead pipeline and outbox delivery for a loaded config.
+
+    relay = Relay.open(loaded)           # migrates the database, builds CRM readers, performers, the pipeline
+    report = relay.tick()                 # one turn: incremental sync → route waiting leads → deliver effects
+    relay.close()
+
+This is the only core module that imports adapters, and only inside ``build_crm_parts``: the rest of the core
+talks to protocols.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from connector.cache import open_cache
+from connector.config.loader import LoadedConfig
+from connector.config.root import LeadrelayConfig
+from connector.crm import CrmReader
+from connector.logs import get_logger
+from connector.outbox import OutboxWorker, Performer
+from connector.outbox import store as outbox_store
+from connector.pipeline import LeadPipeline, PipelineResult
+from connector.retry import RetryPolicy
+from connector.sync.engine import SyncEngine, SyncReport
+from connector.sync.progress import ProgressSink
+from connector.sync.readers import overlaps_ms
+
+log = get_logger("leadrelay.relay")
+
+
+@dataclass
+class TickReport:
+    """What one turn of the relay did, with how long each part took."""
+
+    sync: SyncReport | None = None
+    pipeline: PipelineResult = field(default_factory=PipelineResult)
+    delivered: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class CrmParts:
+    """Everything that talks to the CRMs, built once so readers and writers share one client and one rate limiter
+    per CRM (two limiters would each spend the whole budget)."""
+
+    readers: list[CrmReader] = field(default_factory=list)
+    performers: list[Performer] = field(default_factory=list)
+
+
+def build_crm_parts(config: LeadrelayConfig) -> CrmParts:
+    """Readers and outbox performers for the enabled CRMs, plus the Slack and email notifiers the config asks for."""
+    from connector.notify import NotificationPerformer
+
+    crms, actions = config.crms, config.actions
+    parts = CrmParts()
+    if crms.hubspot.enabled:
+        from adapters.hubspot import HubSpotReader
+        from adapters.hubspot.client import build_client, build_limiter
+        from adapters.hubspot.writes import HubSpotOwnerWriter, HubSpotTaskWriter
+
+        client, limiter = build_client(crms.hubspot), build_limiter(crms.hubspot)
+        retry = RetryPolicy.from_config(crms.hubspot.retry)
+        parts.readers.append(HubSpotReader(crms.hubspot, client=client, limiter=limiter, retry=retry))
+        parts.performers.append(HubSpotOwnerWriter(client, retry=retry, limiter=limiter))
+        parts.performers.append(HubSpotTaskWriter(client, actions, retry=retry, limiter=limiter))
+    if crms.salesforce.enabled:
+        from adapters.salesforce import SalesforceReader
+        from adapters.salesforce.client import build_client as build_sf
+        from adapters.salesforce.client import build_limiter as build_sf_limiter
+        from adapters.salesforce.client import build_session
+        from adapters.salesforce.writes import SalesforceOwnerWriter, SalesforceTaskWriter
+
+        session = build_session(crms.salesforce)
+        sf, sf_limiter = build_sf(crms.salesforce, session), build_sf_limiter(crms.salesforce)
+        sf_retry = RetryPolicy.from_config(crms.salesforce.retry)
+        parts.readers.append(
+            SalesforceReader(crms.salesforce, client=sf, session=session, limiter=sf_limiter, retry=sf_retry)
+        )
+        parts.performers.append(SalesforceOwnerWriter(sf, retry=sf_retry, limiter=sf_limiter))
+        parts.performers.append(SalesforceTaskWriter(sf, actions, retry=sf_retry, limiter=sf_limiter))
+    if actions.slack.enabled:
+        from adapters.slack.notifier import SlackNotifier
+
+        parts.performers.append(NotificationPerformer(SlackNotifier(actions.slack), actions))
+    if actions.email.enabled:
+        from adapters.email.notifier import EmailNotifier
+
+        parts.performers.append(NotificationPerformer(EmailNotifier(actions.email), actions))
+    return parts
+
+
+class Relay:
+    """Sync, route and deliver for one deployment; drive it with ``tick`` (the daemon adds schedules and servers)."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        loaded: LoadedConfig,
+        engine: SyncEngine,
+        pipeline: LeadPipeline,
+        worker: OutboxWorker,
+    ) -> None:
+        self.db = db
+        self.loaded = loaded
+        self.engine = engine
+        self.pipeline = pipeline
+        self.worker = worker
+
+    @classmethod
+    def open(
+        cls,
+        loaded: LoadedConfig,
+        *,
+        progress: ProgressSink | None = None,
+        parts: CrmParts | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Relay:
+        """Open the database named by the config and build every part from it (``parts`` overrides the CRM side)."""
+        config = loaded.config
+        db = open_cache(config.database)
+        outbox_store.install(db)
+        parts = parts if parts is not None else build_crm_parts(config)
+        engine = SyncEngine(
+            db, parts.readers, overlap_ms=overlaps_ms(config.crms), progress=progress, should_stop=should_stop
+        )
+        pipeline = LeadPipeline(db, loaded)
+        worker = OutboxWorker(db, parts.performers, config.actions.outbox)
+        return cls(db, loaded, engine, pipeline, worker)
+
+    def tick(self, *, sync: bool = True, full: bool = False) -> TickReport:
+        """One turn: sync (unless told not to), route every waiting lead, deliver what is due."""
+        report = TickReport()
+        if sync:
+            started = time.perf_counter()
+            report.sync = self.engine.run_pass(full=full)
+            report.seconds["sync"] = time.perf_counter() - started
+        started = time.perf_counter()
+        report.pipeline = self.pipeline.process_pending()
+        report.seconds["route"] = time.perf_counter() - started
+        started = time.perf_counter()
+        report.delivered = self.deliver_all()
+        report.seconds["deliver"] = time.perf_counter() - started
+        return report
+
+    def deliver_all(self, *, max_passes: int = 50) -> int:
+        """Deliver due outbox items until none is left due now (or ``max_passes``); returns items settled."""
+        total = 0
+        for _ in range(max_passes):
+            settled = self.worker.deliver()
+            total += settled
+            if settled == 0:
+                break
+        return total
+
+    def close(self) -> None:
+        """Release the database connection."""
+        self.db.conn.close()
