@@ -30,11 +30,9 @@ class LocalTime:
     moment: datetime
     day_period: str
     week_period: str
-
-    @property
-    def minute(self) -> int:
-        """Minutes after local midnight."""
-        return self.moment.hour * 60 + self.moment.minute
+    weekday: str  # mon..sun
+    minute: int  # minutes after local midnight
+    label: str  # "Mon 10:05", for reasons
 
 
 @cache
@@ -45,8 +43,16 @@ def _zone(name: str) -> ZoneInfo:
 def local_time(rep: Rep, now: datetime) -> LocalTime:
     """The rep's local time and the day / ISO week keys their caps count in."""
     moment = now.astimezone(_zone(rep.timezone))
-    year, week, _ = moment.isocalendar()
-    return LocalTime(moment, f"d:{moment.date().isoformat()}", f"w:{year}-W{week:02d}")
+    year, week, weekday = moment.isocalendar()
+    day = WEEKDAYS[weekday - 1]
+    return LocalTime(
+        moment,
+        f"d:{moment.date().isoformat()}",
+        f"w:{year}-W{week:02d}",
+        day,
+        moment.hour * 60 + moment.minute,
+        f"{day.title()} {moment.hour:02d}:{moment.minute:02d}",
+    )
 
 
 def crm_skip(rep_key: str, owner: Owner | None, owners_known: bool) -> Skip | None:
@@ -56,6 +62,31 @@ def crm_skip(rep_key: str, owner: Owner | None, owners_known: bool) -> Skip | No
     if not owner.active:
         return Skip("crm_inactive", "deactivated in the CRM")
     return None
+
+
+class PresenceMemo:
+    """Presence verdicts per instant: a bulk import or a poll batch routes many leads at the same ``now``.
+
+    Presence depends only on the (frozen) rep and the instant, so within one instant it is computed once per rep.
+    The instant is part of the key (safe if two threads route at different instants); old instants are dropped.
+    """
+
+    _LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._verdicts: dict[tuple[datetime, int, bool], tuple[Rep, Skip | None]] = {}
+
+    def presence(self, rep: Rep, local: LocalTime, now: datetime, *, ignore_hours: bool) -> Skip | None:
+        """``presence_skip``, memoized for the instant."""
+        key = (now, id(rep), ignore_hours)
+        found = self._verdicts.get(key)
+        if found is not None and found[0] is rep:
+            return found[1]
+        verdict = presence_skip(rep, local, ignore_hours=ignore_hours)
+        if len(self._verdicts) >= self._LIMIT:
+            self._verdicts = {}
+        self._verdicts[key] = (rep, verdict)
+        return verdict
 
 
 def presence_skip(rep: Rep, local: LocalTime, *, ignore_hours: bool = False) -> Skip | None:
@@ -112,27 +143,31 @@ def _pto_end(pto: Pto) -> str:
 
 
 def _hours_skip(rep: Rep, local: LocalTime) -> Skip | None:
-    day = WEEKDAYS[local.moment.weekday()]
-    spans = _hours(rep)[day]
+    spans, shown = _hours(rep)[local.weekday]
     minute = local.minute
-    if any(start <= minute < end for start, end in spans):
-        return None
-    shown = ", ".join(f"{_hhmm(s)}-{_hhmm(e)}" for s, e in spans) or "off"
-    at = local.moment.strftime("%a %H:%M")
-    return Skip("off_hours", f"outside working hours ({at} in {rep.timezone}; {day} hours: {shown})")
+    for start, end in spans:
+        if start <= minute < end:
+            return None
+    return Skip("off_hours", f"outside working hours ({local.label} in {rep.timezone}; {local.weekday} hours: {shown})")
 
 
-_HOURS: dict[int, tuple[Rep, dict[str, tuple[tuple[int, int], ...]]]] = {}
+Hours = dict[str, tuple[tuple[tuple[int, int], ...], str]]
+_HOURS: dict[int, tuple[Rep, Hours]] = {}
 
 
-def _hours(rep: Rep) -> dict[str, tuple[tuple[int, int], ...]]:
+def _hours(rep: Rep) -> Hours:
+    """Per weekday: working spans in minutes and how to show them ("09:00-17:30" or "off")."""
     # Parsing hours on every pick would dominate routing time; reps are frozen, so cache by identity
     # (keeping the rep itself in the entry so a recycled id can never return another rep's hours).
     cached = _HOURS.get(id(rep))
     if cached is None or cached[0] is not rep:
         if len(_HOURS) > 10_000:
             _HOURS.clear()
-        cached = (rep, rep.hours_by_day())
+        by_day = {
+            day: (spans, ", ".join(f"{_hhmm(s)}-{_hhmm(e)}" for s, e in spans) or "off")
+            for day, spans in rep.hours_by_day().items()
+        }
+        cached = (rep, by_day)
         _HOURS[id(rep)] = cached
     return cached[1]
 

@@ -172,7 +172,7 @@ def _unconfigured_owner(ctx: RouteContext, stage: Stage, step: AccountOwnerStep,
     name = owner.name if owner is not None else key
     account_name = ctx.input.account.name if ctx.input.account else "?"
     detail = f"account {account_name} ({_matched(ctx)}) is owned by {name} (not in the rule file; active in the CRM)"
-    ctx.excluded.add(key)
+    ctx.exclude(key)
     return [_result(stage, step, "assigned", detail, owner=key)], Assignment(
         "primary", stage.name, key, name, step.name
     )

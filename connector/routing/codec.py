@@ -1,13 +1,12 @@
 """Decisions to and from JSON-ready dicts, so the decision log holds everything needed to explain and replay.
 
-A small generic codec over the frozen dataclasses (rather than ``dataclasses.asdict``, which deep-copies and
-would dominate the cost of logging a decision).
+orjson writes the frozen dataclasses directly; reading back is a small generic decoder driven by the
+dataclasses' type hints, so adding a field to a value object needs no codec change.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from collections.abc import Mapping
@@ -15,48 +14,39 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Union
 
+import orjson
+
 from connector.routing.model import Decision, RoutingInput
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON of dataclasses, tuples, mappings and datetimes; fields equal to their default are left out.
+    """Compact JSON of dataclasses, tuples, mappings and datetimes.
 
-    Goes through the C JSON encoder with a ``default`` hook: an order of magnitude faster than building dicts in
-    Python first, which matters because every routed lead writes one of these.
+    orjson serializes the frozen dataclasses natively in C: logging a decision with its whole trace costs tens of
+    microseconds instead of milliseconds with the standard library, and every routed lead writes one.
     """
-    return json.dumps(value, default=_jsonable, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(value, default=_jsonable).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse what ``dumps`` wrote."""
+    return orjson.loads(text)
 
 
 def encode(value: Any) -> Any:
     """The JSON-ready (plain dicts and lists) form of ``value``."""
-    return json.loads(dumps(value))
+    return orjson.loads(dumps(value))
 
 
 def _jsonable(value: Any) -> Any:
-    if hasattr(type(value), "__dataclass_fields__"):
-        cls: Any = type(value)
-        fields = value.__dict__
-        return {k: v for k, default in _defaults(cls) if (v := fields[k]) is not default and v != default}
-    if isinstance(value, datetime):
-        return value.isoformat()
+    """What orjson cannot serialize by itself: read-only mappings (a CRM's raw properties) and sets."""
+    if isinstance(value, tuple):  # NamedTuples: orjson only writes plain tuples itself
+        return list(value)
     if isinstance(value, Mapping):
         return dict(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
     raise TypeError(f"cannot store {type(value).__name__} in the decision log")
-
-
-@cache
-def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
-    missing = object()
-    out = []
-    for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = missing
-        out.append((f.name, default))
-    return tuple(out)
 
 
 def decode(cls: type, data: Any) -> Any:
@@ -85,6 +75,8 @@ def _decode_as(hint: Any, value: Any) -> Any:  # noqa: PLR0911 - one branch per 
         return tuple(_decode_as(a, v) for a, v in zip(args, value, strict=True))
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return decode(hint, value)
+    if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
+        return hint(*value)
     if hint is datetime:
         return datetime.fromisoformat(value)
     if origin in (Mapping, dict) or hint in (Mapping, dict):

@@ -170,41 +170,43 @@ class CompiledCondition:
         """None when the condition holds for ``value``, else the reason it does not."""
         c = self.condition
         values = self._values(value)
-        shown = f"{self.field} is {_show(value)}"
+        problem = None
         if c.exists is not None and bool(values) != c.exists:
-            return f"{shown}, expected it to be {'set' if c.exists else 'empty'}"
-        if self.in_set is not None and not self.in_set.intersection(values):
-            return f"{shown}, not one of {_show(c.in_)}"
-        if self.not_in_set is not None and self.not_in_set.intersection(values):
-            return f"{shown}, which is excluded ({_show(c.not_in)})"
-        if c.equals is not None and _norm(c.equals) not in values:
-            return f"{shown}, not {_show(c.equals)}"
-        return self._numeric_failure(value, shown) or self._range_failure(value, shown)
+            problem = f"expected it to be {'set' if c.exists else 'empty'}"
+        elif self.in_set is not None and self.in_set.isdisjoint(values):
+            problem = f"not one of {_show(c.in_)}"
+        elif self.not_in_set is not None and not self.not_in_set.isdisjoint(values):
+            problem = f"which is excluded ({_show(c.not_in)})"
+        elif c.equals is not None and _norm(c.equals) not in values:
+            problem = f"not {_show(c.equals)}"
+        else:
+            problem = self._numeric_failure(value) or self._range_failure(value)
+        return None if problem is None else f"{self.field} is {_show(value)}, {problem}"
 
-    def _values(self, value: Value) -> frozenset[Any]:
+    def _values(self, value: Value) -> frozenset[Any] | tuple[Any, ...]:
         if value is None or value == "":
-            return frozenset()
+            return ()
         if isinstance(value, tuple | list | set | frozenset):
             return frozenset(_norm(v) for v in value)
-        return frozenset((_norm(value),))
+        return (_norm(value),)
 
-    def _numeric_failure(self, value: Value, shown: str) -> str | None:
+    def _numeric_failure(self, value: Value) -> str | None:
         c = self.condition
         if c.min is None and c.max is None:
             return None
         if not isinstance(value, int | float) or isinstance(value, bool):
-            return f"{shown}, not a number to compare"
+            return "not a number to compare"
         if c.min is not None and value < c.min:
-            return f"{shown}, below {_num(c.min)}"
+            return f"below {_num(c.min)}"
         if c.max is not None and value > c.max:
-            return f"{shown}, above {_num(c.max)}"
+            return f"above {_num(c.max)}"
         return None
 
-    def _range_failure(self, value: Value, shown: str) -> str | None:
+    def _range_failure(self, value: Value) -> str | None:
         if not self.ranges:
             return None
         if value is None or not any(r.holds(str(value)) for r in self.ranges):
-            return f"{shown}, outside {', '.join(self.condition.ranges or ())}"
+            return f"outside {', '.join(self.condition.ranges or ())}"
         return None
 
 

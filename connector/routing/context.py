@@ -10,10 +10,13 @@ from datetime import datetime
 
 from connector.config.routing import Rep, Requirement, RoutingConfig
 from connector.models import Owner
-from connector.routing.availability import LocalTime, Skip, cap_skip, crm_skip, local_time, presence_skip
+from connector.routing.availability import LocalTime, PresenceMemo, Skip, cap_skip, crm_skip, local_time
 from connector.routing.conditions import field_value
 from connector.routing.ledger import LedgerState, LedgerView
 from connector.routing.model import OwnerRead, Reads, RoutingInput, Snapshot
+
+# Process-wide and keyed by instant and rep identity, so it never changes an answer, only how often it is computed.
+_PRESENCE = PresenceMemo()
 
 
 class RouteContext:
@@ -29,8 +32,10 @@ class RouteContext:
         self.view = LedgerView(ledger)
         self.excluded: set[str] = set()  # owners already given this lead (2-to-1: primary is not also secondary)
         self.owners_known = snapshot.has_owners
-        self._owners: dict[str, OwnerRead] = {}
+        self._owners_read: dict[str, None] = {}  # keys in first-read order; turned into OwnerReads on demand
         self._local: dict[str, LocalTime] = {}
+        # A rep in several pools of one waterfall is judged once; booking an owner changes caps, so it clears this.
+        self._skips: dict[tuple[str, tuple[Requirement, ...], bool], Skip | None] = {}
 
     def local(self, rep: Rep) -> LocalTime:
         """The rep's local time now (computed once per time zone per decision)."""
@@ -41,34 +46,41 @@ class RouteContext:
 
     def owner(self, key: str) -> Owner | None:
         """The CRM owner with this key, if the snapshot has one (the read is recorded)."""
-        found = self.snapshot.owners.get(key)
-        self._record(key, found)
-        return found
+        self._owners_read[key] = None
+        return self.snapshot.owners.get(key)
 
     def open_leads(self, key: str) -> int:
         """Open leads the CRM says the owner holds."""
-        self._record(key, self.snapshot.owners.get(key))
+        self._owners_read[key] = None
         return self.snapshot.open_leads.get(key, 0)
-
-    def _record(self, key: str, owner: Owner | None) -> None:
-        if key not in self._owners:
-            active = owner.active if owner is not None else False
-            self._owners[key] = OwnerRead(key, owner is not None, active, self.snapshot.open_leads.get(key, 0))
 
     def skip(self, rep: Rep, *, requirements: tuple[Requirement, ...] = (), ignore_hours: bool = False) -> Skip | None:
         """Why ``rep`` cannot take this lead now, or None when they can."""
+        key = (rep.email, requirements, ignore_hours)
+        if key in self._skips:
+            return self._skips[key]
+        found = self._skip(rep, requirements, ignore_hours)
+        self._skips[key] = found
+        return found
+
+    def _skip(self, rep: Rep, requirements: tuple[Requirement, ...], ignore_hours: bool) -> Skip | None:
         if rep.email in self.excluded:
             return Skip("primary_owner", "already the primary owner of this lead")
         found = crm_skip(rep.email, self.owner(rep.email), self.owners_known)
         if found is not None:
             return found
         local = self.local(rep)
-        found = presence_skip(rep, local, ignore_hours=ignore_hours) or self._requirement_skip(rep, requirements)
+        found = _PRESENCE.presence(rep, local, self.now, ignore_hours=ignore_hours)
+        found = found or self._requirement_skip(rep, requirements)
         if found is not None:
             return found
-        today = self.view.count(rep.email, local.day_period)
-        week = self.view.count(rep.email, local.week_period)
-        return cap_skip(rep, today, week, self.open_leads(rep.email))
+        caps = rep.caps
+        if caps.per_day is None and caps.per_week is None and caps.open_leads is None:
+            return None
+        today = self.view.count(rep.email, local.day_period) if caps.per_day is not None else 0
+        week = self.view.count(rep.email, local.week_period) if caps.per_week is not None else 0
+        open_leads = self.open_leads(rep.email) if caps.open_leads is not None else 0
+        return cap_skip(rep, today, week, open_leads)
 
     def _requirement_skip(self, rep: Rep, requirements: tuple[Requirement, ...]) -> Skip | None:
         # A requirement the lead gives no value for is not held against anyone: skipping every rep because a form
@@ -96,7 +108,12 @@ class RouteContext:
         """Count this lead against the rep's daily and weekly caps."""
         local = self.local(rep)
         self.view.add_lead(rep.email, (local.day_period, local.week_period))
-        self.excluded.add(rep.email)
+        self.exclude(rep.email)
+
+    def exclude(self, key: str) -> None:
+        """The owner has this lead already: not again for a secondary assignment."""
+        self.excluded.add(key)
+        self._skips.clear()
 
     def load(self, rep: Rep) -> float:
         """Open leads plus today's leads, per unit of weight (least-loaded strategy)."""
@@ -106,4 +123,9 @@ class RouteContext:
     def reads(self) -> Reads:
         """What this decision read, for replay."""
         credits, counts = self.view.reads()
-        return Reads(credits, counts, tuple(self._owners.values()), self.owners_known)
+        owners, open_leads = self.snapshot.owners, self.snapshot.open_leads
+        read = []
+        for key in self._owners_read:
+            owner = owners.get(key)
+            read.append(OwnerRead(key, owner is not None, owner is not None and owner.active, open_leads.get(key, 0)))
+        return Reads(credits, counts, tuple(read), self.owners_known)

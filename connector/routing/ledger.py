@@ -167,13 +167,15 @@ def _most_owed(
     contenders: Sequence[Contender], standing: Sequence[LedgerEntry], total: float, among: Callable[[Contender], bool]
 ) -> str:
     """The eligible rep with the most credit once this pick's share is credited (smooth WRR)."""
-    # Compared rounded so float noise (thirds, sevenths...) never decides between reps who are really level.
-    ranked = [
-        (-round(entry.credit + c.weight / total, 6), -c.weight, c.rep)
+    scored = [
+        (entry.credit + c.weight / total, c)
         for c, entry in zip(contenders, standing, strict=True)
         if c.eligible and among(c)
     ]
-    return min(ranked)[2]
+    best = max(score for score, _ in scored)
+    # Within a hair of the best counts as level, so float noise (thirds, sevenths...) never decides a tie.
+    level = [c for score, c in scored if score >= best - 1e-6]
+    return min(level, key=lambda c: (-c.weight, c.rep)).rep
 
 
 def _settle(

@@ -8,7 +8,6 @@ can never disagree, and nothing here resets it.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from connector.db import Migration, migrate
-from connector.routing.codec import decision_from_dict, dumps
+from connector.routing.codec import decision_from_dict, dumps, loads
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Decision, LedgerEntry
 
@@ -163,7 +162,7 @@ def decisions_for_lead(db: sqlite_utils.Database, lead_id: str) -> list[StoredDe
     rows = db.conn.execute(
         "SELECT id, payload FROM routing_decisions WHERE lead_id = ? ORDER BY decided_at_ms, id", (lead_id,)
     )
-    return [StoredDecision(row_id, decision_from_dict(json.loads(payload))) for row_id, payload in rows]
+    return [StoredDecision(row_id, decision_from_dict(loads(payload))) for row_id, payload in rows]
 
 
 def decisions_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 2_000) -> Iterator[StoredDecision]:
@@ -178,7 +177,7 @@ def decisions_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 
         if not rows:
             return
         for row_id, at_ms, payload in rows:
-            yield StoredDecision(row_id, decision_from_dict(json.loads(payload)))
+            yield StoredDecision(row_id, decision_from_dict(loads(payload)))
             last_ms, last_id = at_ms, row_id
 
 
