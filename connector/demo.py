@@ -88,22 +88,24 @@ crms:
   system_of_record: salesforce
   hubspot:
     enabled: true
-    access_token: ${{HUBSPOT_TOKEN}}
+    access_token: ${{HUBSPOT_TOKEN:-sandbox-token}}
     base_url: {sandbox.hubspot_url}
     plan: professional
     poll_interval_s: 2
     overlap_s: 2
   salesforce:
     enabled: true
-    access_token: ${{SALESFORCE_TOKEN}}
+    access_token: ${{SALESFORCE_TOKEN:-sandbox-token}}
     instance_url: {sandbox.salesforce_url}
     ca_bundle: {sandbox.ca_path}
     poll_interval_s: 2
     overlap_s: 2
+pipeline:
+  intake_owners: [integration@northwind-demo.com]
 actions:
   slack:
     enabled: true
-    token: ${{SLACK_TOKEN}}
+    token: ${{SLACK_TOKEN:-xoxb-standin}}
     base_url: {slack_url}
 """
     demo_file = workdir / "leadrelay.yaml"

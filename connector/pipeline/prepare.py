@@ -6,7 +6,7 @@ preparing a lead never scans the accounts table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlite_utils
 
@@ -86,6 +86,9 @@ class Preparer:
         """Match, enrich and qualify one lead (pure apart from cache reads and the enrichment provider)."""
         match = match_account(lead, self.index, lambda _email: self.person_lookup(lead), self.config.matching)
         account = queries.account_by_id(self.db, match.account_id) if match.account_id else None
+        if account is not None and account.owner_key in self.config.pipeline.intake_owners:
+            # An integration user or intake queue is a placeholder, not an owner to keep continuity with.
+            account = replace(account, owner_key=None)
         enrichment = self.enricher.enrich(lead, account)
         enriched = enrichment.lead
         qualification = decide_with(score_with(enriched, account, self._rules, now_ms), self._rules)
