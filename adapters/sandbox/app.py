@@ -189,10 +189,11 @@ def create_app(ctx: SandboxContext) -> Starlette:
     from adapters.sandbox.admin import admin_routes
     from adapters.sandbox.hubspot_api import hubspot_routes
 
+    # Starlette tries routes in order: the hot HubSpot paths first, the admin surface last.
     routes: list[Any] = [
-        *admin_routes(ctx),
         *hubspot_routes(ctx),
         *_optional_routes("adapters.sandbox.salesforce_api", "salesforce_routes", ctx),
+        *admin_routes(ctx),
     ]
     app = Starlette(routes=routes)
     app.add_middleware(SandboxGate, ctx=ctx)

@@ -36,6 +36,7 @@ from adapters.sandbox.hubspot_model import (
     object_type,
     property_payload,
     public_object,
+    stored_fields,
 )
 from adapters.sandbox.hubspot_writes import HubSpotWriter
 from adapters.sandbox.shapes import iso_ms, json_response
@@ -73,10 +74,10 @@ class ObjectRoutes:
     def routes(self) -> list[BaseRoute]:
         base = "/crm/v3/objects/{object_type}"
         return [
+            Route(base + "/{object_id}", hubspot_errors(self.get), methods=["GET"]),
             Route(base, hubspot_errors(self.list_page), methods=["GET"]),
             Route(base, hubspot_errors(self.create), methods=["POST"]),
             Route(base + "/batch/{op}", hubspot_errors(self.batch), methods=["POST"]),
-            Route(base + "/{object_id}", hubspot_errors(self.get), methods=["GET"]),
             Route(base + "/{object_id}", hubspot_errors(self.update), methods=["PATCH"]),
             Route(base + "/{object_id}", hubspot_errors(self.archive), methods=["DELETE"]),
         ]
@@ -89,10 +90,15 @@ class ObjectRoutes:
         if not after.isdigit():
             raise HubSpotError(400, f"Invalid after cursor: {after!r}")
         archived = bool_param(request, "archived")
-        rows = self.store.select(
-            kind_of(type_name), where="seq > ?", params=(int(after),), limit=limit + 1, archived=archived
-        )
         properties = multi_param(request, "properties")
+        rows = self.store.select(
+            kind_of(type_name),
+            where="seq > ?",
+            params=(int(after),),
+            limit=limit + 1,
+            archived=archived,
+            fields=stored_fields(type_name, properties or None),
+        )
         assoc_types = multi_param(request, "associations")
         results = [self._view(type_name, obj, properties, assoc_types) for obj in rows[:limit]]
         body: dict[str, Any] = {"results": results}
@@ -104,8 +110,9 @@ class ObjectRoutes:
 
     async def get(self, request: Request) -> Response:
         type_name = path_type(request)
+        properties = multi_param(request, "properties")
         obj = self._find(type_name, request, archived=bool_param(request, "archived"))
-        view = self._view(type_name, obj, multi_param(request, "properties"), multi_param(request, "associations"))
+        view = self._view(type_name, obj, properties, multi_param(request, "associations"))
         return json_response(view)
 
     async def create(self, request: Request) -> Response:
@@ -328,8 +335,8 @@ def hubspot_routes(ctx: SandboxContext) -> list[BaseRoute]:
     from adapters.sandbox.hubspot_search import search_routes
 
     return [
-        *search_routes(ctx),
         *ObjectRoutes(ctx).routes(),
+        *search_routes(ctx),
         *association_routes(ctx),
         *OwnerRoutes(ctx).routes(),
         *property_routes(),

@@ -289,9 +289,16 @@ def derived_properties(type_name: str, obj: StoredObject) -> dict[str, str]:
     }
 
 
+def stored_fields(type_name: str, requested: list[str] | None) -> list[str]:
+    """The stored properties an answer needs (requested or default ones, minus the derived): ``select(fields=)``."""
+    derived = {"hs_object_id", created_property(type_name), modified_property(type_name)}
+    return [name for name in (requested or default_properties(type_name)) if name not in derived]
+
+
 def public_object(type_name: str, obj: StoredObject, requested: list[str] | None) -> dict[str, Any]:
     """A record in HubSpot's ``SimplePublicObject`` shape with the default or requested properties."""
-    derived = derived_properties(type_name, obj)
+    created, updated = iso_ms(obj.created_ms), iso_ms(obj.updated_ms)
+    derived = {"hs_object_id": obj.id, created_property(type_name): created, modified_property(type_name): updated}
     if requested:
         names: list[str] = [*dict.fromkeys([*requested, *derived])]
         properties = {n: derived[n] if n in derived else text_value(obj.properties.get(n)) for n in names}
@@ -304,8 +311,8 @@ def public_object(type_name: str, obj: StoredObject, requested: list[str] | None
     body: dict[str, Any] = {
         "id": obj.id,
         "properties": properties,
-        "createdAt": iso_ms(obj.created_ms),
-        "updatedAt": iso_ms(obj.updated_ms),
+        "createdAt": created,
+        "updatedAt": updated,
         "archived": obj.archived,
     }
     if obj.archived and obj.archived_ms is not None:

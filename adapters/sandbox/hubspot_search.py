@@ -24,6 +24,7 @@ from adapters.sandbox.hubspot_model import (
     modified_property,
     property_type,
     public_object,
+    stored_fields,
 )
 from adapters.sandbox.ids import HUBSPOT_ID_BASE, hubspot_id
 from adapters.sandbox.shapes import json_response
@@ -260,7 +261,13 @@ def search_routes(ctx: SandboxContext) -> list[BaseRoute]:
 def _select(store: ObjectStore, kind: str, compiled: Compiled, limit: int) -> list[StoredObject]:
     order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in compiled.order_by)
     return store.select(
-        kind, where=compiled.where, params=compiled.params, order_sql=order, limit=limit, offset=compiled.offset
+        kind,
+        where=compiled.where,
+        params=compiled.params,
+        order_sql=order,
+        limit=limit,
+        offset=compiled.offset,
+        fields=stored_fields(kind.removeprefix("hubspot."), compiled.properties or None),
     )
 
 

@@ -43,13 +43,18 @@ def iter_jsonl_lines(lines: Iterable[str] | io.TextIOBase) -> Iterator[SeedRecor
                 raise ValueError(f"seed line {number}: invalid JSON ({exc.msg})") from None
 
 
-def load_seed(store: ObjectStore, source: Iterable[SeedRecord] | str | Path) -> dict[str, int]:
-    """Insert every record of ``source`` (records, or a JSONL path) with its associations; returns counts per kind."""
+def load_seed(
+    store: ObjectStore, source: Iterable[SeedRecord] | str | Path, *, batch_size: int = BATCH
+) -> dict[str, int]:
+    """Insert every record of ``source`` (records, or a JSONL path) with its associations; returns counts per kind.
+
+    At most ``batch_size`` records are held at a time, so memory stays flat however large the source.
+    """
     records = iter_jsonl(source) if isinstance(source, str | Path) else iter(source)
     counts: dict[str, int] = {}
     batch: list[SeedRecord] = []
     for record in records:
-        if batch and (record["kind"] != batch[0]["kind"] or len(batch) >= BATCH):
+        if batch and (record["kind"] != batch[0]["kind"] or len(batch) >= batch_size):
             _flush(store, batch, counts)
         batch.append(record)
     _flush(store, batch, counts)

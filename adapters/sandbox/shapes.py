@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Iterable
@@ -23,7 +24,14 @@ def json_response(body: Any, status: int = 200, headers: Iterable[tuple[str, str
 
 def iso_ms(epoch_ms: int) -> str:
     """HubSpot's timestamp format: ISO-8601 UTC with milliseconds and ``Z``."""
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    seconds, millis = divmod(epoch_ms, 1000)
+    return f"{_iso_seconds(seconds)}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    # Answers format thousands of timestamps a second, many repeated (a frozen clock, bulk writes): cache them.
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def hubspot_error(

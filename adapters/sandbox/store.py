@@ -80,6 +80,13 @@ def prop_sql(name: str) -> str:
     return f"json_extract(props, '$.\"{name}\"')"
 
 
+def _field_sql(name: str) -> str:
+    """A property's value for ``select(fields=...)``: JSON booleans stay booleans (json_extract gives 1/0)."""
+    expr = prop_sql(name)
+    kind_expr = expr.replace("json_extract(", "json_type(", 1)
+    return f"CASE {kind_expr} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE {expr} END"
+
+
 def _default_id(_kind: str, seq: int) -> str:
     return str(seq)
 
@@ -101,8 +108,8 @@ class ObjectStore:
                 PRIMARY KEY (kind, seq)
             ) WITHOUT ROWID;
             CREATE UNIQUE INDEX IF NOT EXISTS objects_id ON objects (kind, id);
-            CREATE INDEX IF NOT EXISTS objects_updated ON objects (kind, updated_ms, seq);
-            CREATE INDEX IF NOT EXISTS objects_created ON objects (kind, created_ms, seq);
+            CREATE INDEX IF NOT EXISTS objects_updated ON objects (kind, updated_ms, seq, archived);
+            CREATE INDEX IF NOT EXISTS objects_created ON objects (kind, created_ms, seq, archived);
             CREATE TABLE IF NOT EXISTS sequences (kind TEXT PRIMARY KEY, last INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS associations (
                 from_kind TEXT NOT NULL, from_id TEXT NOT NULL, to_kind TEXT NOT NULL, to_id TEXT NOT NULL,
@@ -336,26 +343,61 @@ class ObjectStore:
         offset: int = 0,
         archived: bool | None = False,
         order_sql: str | None = None,
+        fields: Sequence[str] | None = None,
     ) -> list[StoredObject]:
         """Records matching a SQL ``where`` (built with ``prop_sql``, values bound in ``params``).
 
         ``archived``: False = live only, True = archived only, None = both. ``order_by`` is a list of
         (property-or-column, descending) pairs; ``order_sql`` replaces it with a ready ORDER BY expression
-        list built by the caller from ``prop_sql`` pieces (e.g. typed casts).
+        list built by the caller from ``prop_sql`` pieces (e.g. typed casts). With ``fields`` the returned
+        ``properties`` hold only those names (the ones set): SQLite extracts them, which is much cheaper than
+        decoding every record's whole JSON when an API answer shows a few properties.
         """
         clauses = ["kind = ?", f"({where})"]
         if archived is not None:
             clauses.append("archived = ?")
         args: list[Any] = [kind, *params] + ([int(archived)] if archived is not None else [])
         order = order_sql or ", ".join(f"{prop_sql(n)} {'DESC' if d else 'ASC'}" for n, d in order_by) or "seq"
-        sql = (
-            "SELECT kind, id, seq, props, created_ms, updated_ms, archived, archived_ms FROM objects "
-            f"WHERE {' AND '.join(clauses)} ORDER BY {order}"
-        )
-        if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            args += [limit, offset]
-        return [_to_object(row) for row in self.conn.execute(sql, args)]
+        columns = "props" if fields is None else ", ".join(["NULL", *map(_field_sql, fields)])
+        head = f"SELECT kind, id, seq, created_ms, updated_ms, archived, archived_ms, {columns} FROM objects "
+        filters = f"WHERE {' AND '.join(clauses)} ORDER BY {order}"
+        rows: Iterable[tuple[Any, ...]]
+        if limit is not None and offset > 0:
+            rows = self._page_by_seq(kind, head, filters, args, limit=limit, offset=offset)
+        elif limit is not None:
+            rows = self.conn.execute(head + filters + " LIMIT ?", [*args, limit])
+        else:
+            rows = self.conn.execute(head + filters, args)
+        if fields is None:
+            return [StoredObject(r[0], r[1], r[2], json.loads(r[7]), r[3], r[4], bool(r[5]), r[6]) for r in rows]
+        return [
+            StoredObject(
+                r[0],
+                r[1],
+                r[2],
+                {n: v for n, v in zip(fields, r[8:], strict=True) if v is not None},
+                r[3],
+                r[4],
+                bool(r[5]),
+                r[6],
+            )
+            for r in rows
+        ]
+
+    def _page_by_seq(
+        self, kind: str, head: str, filters: str, args: list[Any], *, limit: int, offset: int
+    ) -> list[tuple[Any, ...]]:
+        # OFFSET makes SQLite step over every skipped row; selecting only seq lets it skip inside a covering
+        # index (e.g. updated_ms paging) instead of reading each big record, then the page is fetched by key.
+        seqs = [
+            r[0]
+            for r in self.conn.execute(f"SELECT seq FROM objects {filters} LIMIT ? OFFSET ?", [*args, limit, offset])
+        ]
+        if not seqs:
+            return []
+        marks = ",".join("?" * len(seqs))
+        found = {r[2]: r for r in self.conn.execute(head + f"WHERE kind = ? AND seq IN ({marks})", [kind, *seqs])}
+        return [found[s] for s in seqs if s in found]
 
     def count(self, kind: str, *, where: str = "1", params: Sequence[Any] = (), archived: bool | None = False) -> int:
         """How many records match (same arguments as ``select``)."""

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter, deque
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 LOG_SIZE = 2000  # enough to inspect a test's whole conversation, small enough to never matter for memory
 
 
-@dataclass(frozen=True)
-class ServedRequest:
-    """One answered (or deliberately dropped) request."""
+class ServedRequest(NamedTuple):
+    """One answered (or deliberately dropped) request.
+
+    A NamedTuple rather than a frozen dataclass: one is built per request, and it is several times cheaper.
+    """
 
     at_ms: int
     side: str
@@ -44,7 +45,7 @@ class Traffic:
     def latest(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last ``limit`` requests, oldest first."""
         items = list(self.log)[-limit:] if limit > 0 else []
-        return [asdict(item) for item in items]
+        return [item._asdict() for item in items]
 
     def snapshot(self) -> dict[str, Any]:
         """Totals and a nested ``{endpoint: {status: count}}`` map."""
