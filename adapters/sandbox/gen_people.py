@@ -147,7 +147,7 @@ class PeopleGenerator:
             if company and country is company.country
             else postcode(rng, country.zip_format, city.zip_prefix),
             seniority=seniority,
-            title=pick(rng, self.vocab.titles[seniority]),
+            title=self._title(seniority, country),
             language=country.language if rng.random() < 0.9 else "en",
             presence=presence,
             sf_kind=self._sf_kind(company, presence),
@@ -187,6 +187,12 @@ class PeopleGenerator:
 
     def _city_of(self, company: Company) -> City:
         return self._cities[(company.country.code, company.city, company.state)]
+
+    def _title(self, seniority: str, country: Country) -> str:
+        """A job title, in the country's language now and then (English is what most CRMs hold)."""
+        titles = self.vocab.titles[seniority]
+        local = titles.get(country.language[:2])
+        return pick(self.rng, local if local and self.rng.random() < 0.3 else titles["en"])
 
     def _sf_kind(self, company: Company | None, presence: str) -> str | None:
         if presence == "hubspot":

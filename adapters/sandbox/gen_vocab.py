@@ -103,7 +103,7 @@ class Vocabulary:
     syllables_tail: tuple[str, ...]
     acronym_words: Mapping[str, tuple[str, ...]]
     regions: Mapping[str, tuple[str, ...]]
-    titles: Mapping[str, tuple[str, ...]]
+    titles: Mapping[str, Mapping[str, tuple[str, ...]]]  # seniority → language → job titles
     free_mail: Mapping[str, tuple[str, ...]]
     conversion_events: tuple[str, ...]
     hubspot_sources: tuple[str, ...]
@@ -155,7 +155,7 @@ def load_vocabulary() -> Vocabulary:
         syllables_tail=tuple(words["syllables_tail"]),
         acronym_words={k: tuple(v) for k, v in words["acronym_words"].items()},
         regions={k: tuple(v) for k, v in words["regions"].items()},
-        titles={k: tuple(v) for k, v in words["titles"].items()},
+        titles={level: {lang: tuple(t) for lang, t in by_lang.items()} for level, by_lang in words["titles"].items()},
         free_mail={k: tuple(v) for k, v in words["free_mail"].items()},
         conversion_events=tuple(words["conversion_events"]),
         hubspot_sources=tuple(words["lead_sources"]["hubspot"]),
