@@ -70,7 +70,7 @@ def demo(  # noqa: PLR0917 - one parameter per command-line option
     )
     console.print(_store_table(counts))
     try:
-        loaded = _demo_config(config_path, workdir, sandbox, slack.base_url)
+        loaded = write_demo_config(config_path, workdir, sandbox, slack.base_url)
         run = _run(console, loaded, sandbox, leads=leads, seconds=seconds, seed=seed)
         _summary(console, loaded, run, slack, workdir)
     finally:
@@ -78,7 +78,7 @@ def demo(  # noqa: PLR0917 - one parameter per command-line option
         sandbox.stop()
 
 
-def _demo_config(path: Path, workdir: Path, sandbox: Any, slack_url: str) -> LoadedConfig:
+def write_demo_config(path: Path, workdir: Path, sandbox: Any, slack_url: str) -> LoadedConfig:
     """The example rules plus CRM, Slack and database settings pointing at this demo's sandbox; saved in workdir."""
     text = path.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.startswith("database:")]
@@ -128,7 +128,7 @@ def _run(console: Console, loaded: LoadedConfig, sandbox: Any, *, leads: int, se
     )
     relay.pipeline.go_live = int(time.time() * 1000) - 1  # everything created from now on is a new inbound lead
     stream = InboundStream(sandbox.context.store, seed=seed)
-    clients = _Clients(loaded)
+    clients = FormClients(loaded)
     run = DemoRun()
     turns = max(1, int(seconds))
     per_turn = [leads // turns + (1 if i < leads % turns else 0) for i in range(turns)]
@@ -157,7 +157,7 @@ def _run(console: Console, loaded: LoadedConfig, sandbox: Any, *, leads: int, se
     return run
 
 
-class _Clients:
+class FormClients:
     """The real client libraries, as a web form's backend would use them."""
 
     def __init__(self, loaded: LoadedConfig) -> None:
