@@ -133,6 +133,14 @@ def test_activity_halves_after_one_half_life():
     assert "faded to 50% (last activity 14 days ago)" in aged.render()
 
 
+@pytest.mark.parametrize(("days", "percent", "expected"), [(0, 100, 30), (3, 86, 26), (14, 50, 15), (28, 25, 8)])
+def test_each_activity_line_is_points_times_the_percent_shown(days, percent, expected):
+    lead = make_lead(activity=Activity(demo_requests=1, last_activity_ms=NOW - days * DAY))
+    score = score_lead(lead, None, CONFIG, NOW)
+    assert points(score, "demo_requests") == expected
+    assert (f"faded to {percent}%" in score.render()) == (percent < 100)
+
+
 def test_counts_are_capped():
     lead = make_lead(activity=Activity(page_views=500, last_activity_ms=NOW))
     assert points(score_lead(lead, None, CONFIG, NOW), "page_views") == 10

@@ -74,6 +74,7 @@ class CompiledRules:
     activity_cuts: tuple[int, int]
     grid: dict[tuple[Tier, Tier], Cell]
     # Memos of fit lines by the one value each depends on (see fit.fit_items): caches, never part of a result.
+    activity_memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     fit_memo: dict[str, dict[Any, Any]] = field(
         default_factory=lambda: {"employees": {}, "industry": {}, "region": {}, "title": {}}
     )
