@@ -61,7 +61,9 @@ class _Calls:
             raise
         except Exception as exc:
             session = getattr(self.sf, "session", None)
-            mapped = map_error(exc, session if isinstance(session, HeaderRecordingSession) else None)
+            mapped = _short_window_429(exc) or map_error(
+                exc, session if isinstance(session, HeaderRecordingSession) else None
+            )
             if isinstance(mapped, RateLimitedError) and self.limiter is not None:
                 self.limiter.rate_limited("default", mapped.retry_after)
             if mapped is exc:
@@ -79,6 +81,14 @@ class _Calls:
             return
         with self.limiter.call("default"):
             yield
+
+
+def _short_window_429(exc: BaseException) -> RateLimitedError | None:
+    """An HTTP 429 is a short-window limit even when its body says REQUEST_LIMIT_EXCEEDED (the org's daily budget
+    answers 403); waiting an hour for it, as a budget error would, stalls delivery for nothing."""
+    if getattr(exc, "status", None) != 429:
+        return None
+    return RateLimitedError("salesforce rate limit (429)", crm=CRM, status=429, retry_after=1.0)
 
 
 def _chunks(jobs: Sequence[Job], size: int) -> Iterator[Sequence[Job]]:

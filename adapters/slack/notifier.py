@@ -48,7 +48,8 @@ class SlackNotifier:
     def __init__(self, config: SlackConfig, client: WebClient | None = None) -> None:
         self.config = config
         self.client = client or build_client(config)
-        self._dm_channels: dict[str, str] = {}
+        self._dm_channels: dict[str, str] = {}  # user id -> DM channel id (stable for a bot and a user)
+        self._users: dict[str, str] = {}  # email -> user id
 
     def send(self, note: Notification) -> str:
         """Post the Block Kit message; returns ``channel/ts``. Copies to ``also_channel`` are best effort."""
@@ -98,8 +99,10 @@ class SlackNotifier:
         email = note.slack_email
         if not email:
             raise InvalidRecordError("the rep has no Slack user id or email", reason="no_slack_identity")
-        found = _call(lambda: self.client.users_lookupByEmail(email=email))
-        return str(found["user"]["id"])
+        if email.lower() not in self._users:
+            found = _call(lambda: self.client.users_lookupByEmail(email=email))
+            self._users[email.lower()] = str(found["user"]["id"])
+        return self._users[email.lower()]
 
 
 def _decision_of(message: dict[str, Any]) -> str | None:

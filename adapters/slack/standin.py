@@ -66,7 +66,7 @@ class SlackStandIn:
         self._ims: dict[str, str] = {}  # user id -> DM channel id
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._ts = 1_700_000_000.0
+        self._ts = 0.0
 
     # -- control ------------------------------------------------------------------------------------
     @property
@@ -196,7 +196,7 @@ class SlackStandIn:
         if isinstance(metadata, str):
             metadata = json.loads(metadata)
         with self._lock:
-            self._ts += 1
+            self._ts = max(time.time(), self._ts + 0.000001)  # Slack ts: unique, time-ordered epoch seconds
             message = PostedMessage(channel, f"{self._ts:.6f}", str(args.get("text") or ""), blocks, metadata)
             self.messages.append(message)
         return 200, {"ok": True, "channel": channel, "ts": message.ts, "message": {"text": message.text}}
@@ -239,6 +239,7 @@ _ROUTES: dict[str, Callable[[SlackStandIn, dict[str, Any]], tuple[int, dict[str,
 def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes; Nagle would stall each answer
 
         def do_GET(self) -> None:
             self._serve()
