@@ -25,7 +25,7 @@ COPY config/ /etc/leadrelay/
 ENV PATH="/opt/leadrelay/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     LEADRELAY_LOG_FORMAT=json
-USER leadrelay
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080
