@@ -301,6 +301,21 @@ def test_new_activity_moves_a_lead_out_of_nurture(db):
     assert not release_nurture(db, lead.id)
 
 
+def test_nurture_can_be_written_inside_the_callers_transaction(db):
+    from connector.db import transaction
+    from connector.scoring import ensure_schema, write_nurture
+
+    ensure_schema(db)
+    score = qualify(COLD, None, CONFIG, NOW).score
+    with pytest.raises(RuntimeError), transaction(db) as conn:
+        write_nurture(conn, COLD, score, now_ms=NOW)
+        raise RuntimeError("the caller's other write failed")
+    assert nurture_entry(db, COLD.id) is None  # rolled back together
+    with transaction(db) as conn:
+        write_nurture(conn, COLD, score, now_ms=NOW)
+    assert nurture_entry(db, COLD.id) is not None
+
+
 def test_many_changed_ids_are_looked_up_in_chunks(db):
     score = qualify(COLD, None, CONFIG, NOW).score
     for i in range(3):

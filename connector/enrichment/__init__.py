@@ -1,7 +1,9 @@
 """Enrichment: filling a lead's missing firmographics from its account, a local file and an HTTP provider.
 
-enricher = build_enricher(config.enrichment, db)
-result = enricher.enrich(lead, account)      # Enrichment(lead, filled=(FilledField(...), ...))
+Usage::
+
+    enricher = build_enricher(config.enrichment, db)
+    result = enricher.enrich(lead, account)  # Enrichment(lead, filled=(FilledField(...), ...))
 """
 
 from connector.enrichment.cache import CachedProvider

@@ -1,19 +1,23 @@
 """Qualification: Fit + Activity scores with their reasons, the route/nurture grid, and the nurture table.
 
-score = score_lead(lead, account, config.scoring, now_ms)      # pure; Score keeps its breakdown
-result = qualify(lead, account, config.scoring, now_ms)        # Qualification: route (+hint) or nurture
-print(result.render())                                         # why, in plain language
+Usage::
+
+    score = score_lead(lead, account, config.scoring, now_ms)  # pure; Score keeps its breakdown
+    result = qualify(lead, account, config.scoring, now_ms)  # Qualification: route (+hint) or nurture
+    print(result.render())  # why, in plain language
 """
 
 from connector.scoring.model import Qualification, Score, ScoreItem, grade_of
 from connector.scoring.nurture import (
     NurtureEntry,
+    ensure_schema,
     leads_to_rescore,
     nurture_count,
     nurture_entry,
     record_nurture,
     release_nurture,
     rescore,
+    write_nurture,
 )
 from connector.scoring.qualify import decide, qualify, score_lead, score_with, tier_of
 from connector.scoring.rules import compiled
@@ -25,6 +29,7 @@ __all__ = [
     "ScoreItem",
     "compiled",
     "decide",
+    "ensure_schema",
     "grade_of",
     "leads_to_rescore",
     "nurture_count",
@@ -36,4 +41,5 @@ __all__ = [
     "score_lead",
     "score_with",
     "tier_of",
+    "write_nurture",
 ]

@@ -7,6 +7,7 @@ The table belongs to the "scoring" component. A row holds the last score (with i
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,18 +70,22 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 def record_nurture(db: sqlite_utils.Database, lead: Lead, score: Score, *, now_ms: int | None = None) -> None:
     """Hold ``lead`` in nurture with ``score``; a lead already there keeps its entry time and counts a re-score."""
     ensure_schema(db)
-    now_ms = _now_ms() if now_ms is None else now_ms
-    breakdown = json.dumps([item._asdict() for item in score.breakdown])
     with transaction(db) as conn:
-        conn.execute(
-            "INSERT INTO scoring_nurture (lead_id, crm, fit, activity, grade, breakdown, first_nurtured_ms,"
-            " last_scored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (lead_id) DO UPDATE SET fit = excluded.fit, activity = excluded.activity,"
-            " grade = excluded.grade, breakdown = excluded.breakdown, last_scored_ms = excluded.last_scored_ms,"
-            " times_scored = times_scored + 1",
-            (lead.id, lead.crm, score.fit, score.activity, score.grade, breakdown, now_ms, now_ms),
-        )
+        write_nurture(conn, lead, score, now_ms=_now_ms() if now_ms is None else now_ms)
     log.info("lead_nurtured", lead_id=lead.id, grade=score.grade, fit=score.fit, activity=score.activity)
+
+
+def write_nurture(conn: sqlite3.Connection, lead: Lead, score: Score, *, now_ms: int) -> None:
+    """``record_nurture`` inside the caller's open transaction (after ``ensure_schema``), to commit with its writes."""
+    breakdown = json.dumps([item._asdict() for item in score.breakdown])
+    conn.execute(
+        "INSERT INTO scoring_nurture (lead_id, crm, fit, activity, grade, breakdown, first_nurtured_ms,"
+        " last_scored_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (lead_id) DO UPDATE SET fit = excluded.fit, activity = excluded.activity,"
+        " grade = excluded.grade, breakdown = excluded.breakdown, last_scored_ms = excluded.last_scored_ms,"
+        " times_scored = times_scored + 1",
+        (lead.id, lead.crm, score.fit, score.activity, score.grade, breakdown, now_ms, now_ms),
+    )
 
 
 def leads_to_rescore(db: sqlite_utils.Database, changed_lead_ids: Iterable[str]) -> list[str]:
