@@ -268,6 +268,18 @@ def test_activity_never_grows_with_age(lead, later):
     assert score_lead(lead, None, CONFIG, NOW + later).activity <= score_lead(lead, None, CONFIG, NOW).activity
 
 
+@settings(max_examples=200, deadline=None)
+@given(lead=leads, account=accounts)
+def test_every_lead_gets_exactly_one_outcome_from_its_grid_cell(lead, account):
+    result = qualify(lead, account, CONFIG, NOW)
+    cell = CONFIG.grid[result.score.fit_tier][result.score.activity_tier]
+    if cell == "nurture":
+        assert (result.outcome, result.hint, result.routed) == ("nurture", None, False)
+    else:
+        assert (result.outcome, result.hint, result.routed) == ("route", cell, True)
+    assert result.score.grade[0] == {"high": "A", "medium": "B", "low": "C"}[result.score.fit_tier]
+
+
 # --- nurture --------------------------------------------------------------------------------------------
 
 
