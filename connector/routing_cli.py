@@ -112,12 +112,12 @@ def simulate_command(candidate_path: Path, since: str, db_path: Path | None, max
 
     from connector.routing.report import report_tables
     from connector.routing.simulate import simulate
-    from connector.routing.store import decisions_since
+    from connector.routing.store import history_since
 
     loaded = _load(candidate_path)
     db = _database(candidate_path, db_path)
     start = datetime.now(UTC) - parse_window(since)
-    history = (stored.decision for stored in decisions_since(db, start))
+    history = history_since(db, start)
     report = simulate(loaded.config.routing, history, config_version=loaded.version)
     console = Console()
     for renderable in report_tables(report, max_changes=max_changes):

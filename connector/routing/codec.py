@@ -16,7 +16,7 @@ from typing import Any, Union
 
 import orjson
 
-from connector.routing.model import Decision, RoutingInput
+from connector.routing.model import Decision, Reads, RoutingInput
 
 
 def dumps(value: Any) -> str:
@@ -104,3 +104,8 @@ def decision_from_dict(data: Mapping[str, Any]) -> Decision:
 def input_from_dict(data: Mapping[str, Any]) -> RoutingInput:
     """A routing input back from its encoded form."""
     return decode(RoutingInput, data)
+
+
+def reads_from_dict(data: Mapping[str, Any]) -> Reads:
+    """A decision's recorded reads back from their encoded form."""
+    return decode(Reads, data)

@@ -117,6 +117,13 @@ class Assignment:
     final_fallback: bool = False
     booking_link: str | None = None
 
+    @property
+    def route(self) -> str:
+        """ "step › rule › pool", the parts that apply."""
+        return " › ".join(
+            p for p in (self.step, self.rule and f"rule {self.rule}", self.pool and f"pool {self.pool}") if p
+        )
+
 
 class CreditChange(NamedTuple):
     """How one rep's fairness ledger in one pool moves with one pick."""
@@ -195,6 +202,11 @@ class Decision:
     def secondary_owner(self) -> str | None:
         """The secondary owner key in a 2-to-1 assignment, else None."""
         return next((a.owner for a in self.assignments if a.role == "secondary"), None)
+
+    @property
+    def route(self) -> str:
+        """How the primary owner was reached: "step › rule › pool" (the parts that apply)."""
+        return self.assignments[0].route
 
     @property
     def final_fallback(self) -> bool:

@@ -76,9 +76,11 @@ def _now(rep: Rep | None, counts: dict[tuple[str, str], int], now: datetime) -> 
 
 def report_tables(report: SimulationReport, *, max_changes: int = 20) -> Iterator[Table | Text]:
     """The simulation as tables: per-owner counts, changed leads, final-fallback leads, and skip pressure."""
+    moved = [c for c in report.changes if c.route_changed]
     yield Text(
-        f"{report.total} leads replayed; {len(report.changes)} change owner; final fallback: "
-        f"{report.fallbacks_before} before, {len(report.fallbacks)} with the candidate file"
+        f"{report.total} leads replayed; {len(report.changes)} change owner ({len(moved)} take a different route, "
+        f"the rest only another rep's turn in the same pool); final fallback: {report.fallbacks_before} before, "
+        f"{len(report.fallbacks)} with the candidate file"
     )
     owners = Table(title="leads per owner", title_justify="left")
     for column in ("owner", "before", "share", "after", "share", "change"):
@@ -94,10 +96,10 @@ def report_tables(report: SimulationReport, *, max_changes: int = 20) -> Iterato
         )
     yield owners
     if report.changes:
-        changes = Table(title=f"leads that change owner (first {max_changes})", title_justify="left")
+        changes = Table(title=f"leads that change owner (first {max_changes}, new routes first)", title_justify="left")
         for column in ("lead", "before", "after", "via", "why"):
             changes.add_column(column)
-        for change in report.changes[:max_changes]:
+        for change in (moved + [c for c in report.changes if not c.route_changed])[:max_changes]:
             changes.add_row(change.lead_id, change.before, change.after, change.via, change.why)
         yield changes
     if report.fallbacks:

@@ -10,12 +10,35 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from connector.config.routing import RoutingConfig
 from connector.models import Owner
 from connector.routing.cascade import route
 from connector.routing.ledger import LedgerState
-from connector.routing.model import Decision, Reads, Snapshot
+from connector.routing.model import Decision, Reads, RoutingInput, Snapshot
+
+
+class Recorded(Protocol):
+    """What simulate needs from a logged decision (a ``Decision``, or the lighter ``store.RecordedLead``)."""
+
+    @property
+    def lead_id(self) -> str: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def decided_at(self) -> datetime: ...
+    @property
+    def input(self) -> RoutingInput: ...
+    @property
+    def reads(self) -> Reads: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def final_fallback(self) -> bool: ...
+    @property
+    def route(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -36,6 +59,7 @@ class Change:
     after: str
     via: str
     why: str
+    route_changed: bool  # False when only the rotation differs (same step, rule and pool, another rep's turn)
 
 
 @dataclass(frozen=True)
@@ -77,7 +101,7 @@ def snapshot_from_reads(reads: Reads, *, owners_known: bool | None = None) -> Sn
 
 
 def simulate(
-    config: RoutingConfig, history: Iterable[Decision], *, config_version: str = "candidate"
+    config: RoutingConfig, history: Iterable[Recorded], *, config_version: str = "candidate"
 ) -> SimulationReport:
     """Replay ``history`` (oldest first) against ``config`` with a fresh ledger and compare the outcomes."""
     stages = {s.name for s in config.stages}
@@ -118,10 +142,6 @@ def _learn(reads: Reads, owners: dict[str, Owner], open_leads: dict[str, int]) -
             open_leads[read.key] = read.open_leads
 
 
-def _change(old: Decision, new: Decision) -> Change:
-    primary = new.assignments[0]
-    via = " › ".join(
-        p for p in (primary.step, primary.rule and f"rule {primary.rule}", primary.pool and f"pool {primary.pool}") if p
-    )
+def _change(old: Recorded, new: Decision) -> Change:
     why = next((s.detail for s in new.trace if s.outcome == "assigned" and s.owner == new.owner), new.alert or "")
-    return Change(new.lead_id, old.owner, new.owner, via, why)
+    return Change(new.lead_id, old.owner, new.owner, new.route, why, route_changed=new.route != old.route)

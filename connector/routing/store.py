@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from connector.db import Migration, migrate
-from connector.routing.codec import decision_from_dict, dumps, loads
+from connector.routing.codec import decision_from_dict, dumps, input_from_dict, loads, reads_from_dict
 from connector.routing.ledger import LedgerState
-from connector.routing.model import Decision, LedgerEntry
+from connector.routing.model import Decision, LedgerEntry, Reads, RoutingInput
 
 COMPONENT = "routing"
 
@@ -178,6 +178,46 @@ def decisions_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 
             return
         for row_id, at_ms, payload in rows:
             yield StoredDecision(row_id, decision_from_dict(loads(payload)))
+            last_ms, last_id = at_ms, row_id
+
+
+@dataclass(frozen=True)
+class RecordedLead:
+    """A logged decision's inputs and outcome, without its trace: what replaying history needs, read fast."""
+
+    lead_id: str
+    stage: str
+    decided_at: datetime
+    input: RoutingInput
+    reads: Reads
+    owner: str
+    final_fallback: bool
+    route: str  # "step › rule › pool" of the primary owner
+
+
+def history_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 5_000) -> Iterator[RecordedLead]:
+    """Logged leads from ``since`` on, oldest first, decoding only inputs and reads (for simulate)."""
+    last_ms, last_id = _ms(since) - 1, 0
+    while True:
+        rows = db.conn.execute(
+            "SELECT id, lead_id, stage, decided_at_ms, owner, final_fallback, step, rule, pool,"
+            " json_extract(payload, '$.input'), json_extract(payload, '$.reads'), json_extract(payload, '$.decided_at')"
+            " FROM routing_decisions WHERE (decided_at_ms, id) > (?, ?) ORDER BY decided_at_ms, id LIMIT ?",
+            (last_ms, last_id, batch),
+        ).fetchall()
+        if not rows:
+            return
+        for row_id, lead_id, stage, at_ms, owner, fallback, step, rule, pool, inp, reads, decided_at in rows:
+            yield RecordedLead(
+                lead_id,
+                stage,
+                datetime.fromisoformat(decided_at),
+                input_from_dict(loads(inp)),
+                reads_from_dict(loads(reads)),
+                owner,
+                bool(fallback),
+                " › ".join(p for p in (step, rule and f"rule {rule}", pool and f"pool {pool}") if p),
+            )
             last_ms, last_id = at_ms, row_id
 
 

@@ -8,7 +8,7 @@ from connector.db import connect
 from connector.routing.model import RoutingInput, Snapshot
 from connector.routing.router import Router
 from connector.routing.simulate import simulate
-from connector.routing.store import decisions_since
+from connector.routing.store import decisions_since, history_since
 
 from .builders import MONDAY_3PM_UTC, QUEUE, lead, rep, routing
 
@@ -30,7 +30,7 @@ def _history(tmp_path, count=30):
     for i in range(count):
         country = "DE" if i % 3 == 0 else "US"
         router.route(RoutingInput(lead(i, country=country)), Snapshot(), MONDAY_3PM_UTC + timedelta(minutes=i))
-    return [s.decision for s in decisions_since(db, MONDAY_3PM_UTC - timedelta(days=1))]
+    return list(history_since(db, MONDAY_3PM_UTC - timedelta(days=1)))
 
 
 def test_simulation_compares_owners_and_explains_each_change(tmp_path):
@@ -60,3 +60,12 @@ def test_simulation_reports_fallbacks_and_pressure(tmp_path):
     assert {o.owner: o.after for o in report.owners}[QUEUE] == 8
     pressure = {(rep_, code): n for rep_, code, n in report.pressure}
     assert pressure[("a@x.com", "cap_day")] == 9 and pressure[("b@x.com", "cap_day")] == 8
+
+
+def test_light_history_reads_the_same_leads_as_full_decisions(tmp_path):
+    light = _history(tmp_path)
+    full = [s.decision for s in decisions_since(connect(tmp_path / "history.sqlite"), MONDAY_3PM_UTC - timedelta(days=1))]
+    assert [(r.lead_id, r.owner, r.decided_at, r.input, r.reads) for r in light] == [
+        (d.lead_id, d.owner, d.decided_at, d.input, d.reads) for d in full
+    ]
+    assert simulate(CANDIDATE, light) == simulate(CANDIDATE, full)
