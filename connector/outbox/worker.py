@@ -79,6 +79,7 @@ class OutboxWorker:
         self.worker_id = worker_id or new_worker_id()
         self.clock = clock
         self.stop_event = threading.Event()
+        self._wake = threading.Event()
         self._missing: set[tuple[EffectKind, str]] = set()
 
     def deliver(self, batch_size: int | None = None) -> int:
@@ -182,10 +183,16 @@ class OutboxWorker:
             if done == 0:
                 if burst:
                     break
-                self.stop_event.wait(self.policy.poll_interval_s)
+                self._wake.wait(self.policy.poll_interval_s)
+                self._wake.clear()
         log.info("outbox_worker_stopped", worker=self.worker_id, filed=filed)
         return filed
+
+    def wake(self) -> None:
+        """Cut the idle sleep short: call after committing a decision so its effects start at once."""
+        self._wake.set()
 
     def stop(self) -> None:
         """Finish the current batch, then leave ``run``."""
         self.stop_event.set()
+        self._wake.set()
