@@ -6,6 +6,7 @@ context and close over it: ``hubspot_routes(ctx)``, ``salesforce_routes(ctx)``, 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,16 +48,22 @@ class SandboxContext:
     # What a reset returns to unless told to keep the current settings: the ones the sandbox started with.
     initial_limits: LimitSettings | None = None
     initial_faults: str = ""
+    initial_settings: SandboxSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.initial_settings is None:
+            self.initial_settings = copy.deepcopy(self.settings)
 
     def reset(self, *, keep_limits: bool = False, keep_faults: bool = False) -> None:
         """Empty the store, put the clock back to real time, forget traffic, counters and scratch state.
 
-        Limits and faults return to the start-up settings unless ``keep_limits``/``keep_faults``.
+        Settings return to the start-up ones; limits and faults too unless ``keep_limits``/``keep_faults``.
         """
         self.store.clear()
         self.clock.reset()
         self.traffic.reset()
         self.state.clear()
+        self.settings = copy.deepcopy(self.initial_settings or self.settings)
         self.limits.configure(self.limits.settings if keep_limits else (self.initial_limits or self.limits.settings))
         self.limits.reset()
         # Reseeding makes each test's fault sequence independent of the tests before it.

@@ -154,6 +154,11 @@ PROPERTY_DEFS: dict[str, list[PropertyDef]] = {
             "PAID_SOCIAL",
         ),
         _p("hs_analytics_num_page_views", "number"),
+        _p("hs_analytics_num_visits", "number"),
+        _p("hs_analytics_last_visit_timestamp", "datetime"),
+        _p("first_conversion_event_name"),
+        _p("pricing_page_views", "number", custom=True),
+        _p("demo_requested", "bool", "true", "false", custom=True),
         _p("num_conversion_events", "number"),
         _p("recent_conversion_date", "datetime"),
         _p("hs_last_sales_activity_timestamp", "datetime"),
@@ -206,6 +211,8 @@ PROPERTY_DEFS: dict[str, list[PropertyDef]] = {
         _p("amount", "number"),
         _p("closedate", "datetime"),
         _p("createdate", "datetime"),
+        _p("deal_currency_code", "enumeration"),
+        _p("product_interest", "enumeration", "core", "analytics", "enterprise-security", custom=True),
     ],
     "tasks": [
         *_COMMON,
@@ -227,7 +234,8 @@ for _engagement, _extra in (
 ):
     PROPERTY_DEFS[_engagement] = [*_COMMON, _p("hs_createdate", "datetime"), _p("hs_timestamp", "datetime"),
                                   *(_p(n) for n in _extra)]  # fmt: skip
-PROPERTY_DEFS["meetings"].append(_p("hs_meeting_start_time", "datetime"))
+PROPERTY_DEFS["meetings"] += [_p("hs_meeting_start_time", "datetime"), _p("hs_meeting_end_time", "datetime"),
+                               _p("hs_meeting_location")]  # fmt: skip
 _TYPES = {t: {d.name: d.type for d in defs} for t, defs in PROPERTY_DEFS.items()}
 
 

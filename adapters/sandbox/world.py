@@ -156,7 +156,14 @@ def create_lead(ctx: SandboxContext, crm: str, properties: dict[str, Any]) -> di
 
 
 def _default_lead_owner(ctx: SandboxContext) -> str | None:
-    """Web-to-lead's owner: the configured assignment owner, else the "Unassigned Leads" queue, else none."""
+    """Web-to-lead's owner: whom the Salesforce side's lead assignment rule picks (the configured owner, else the
+    "Unassigned Leads" queue, ...); without that module, the configured owner or the queue."""
+    try:
+        from adapters.sandbox.salesforce_records import assignment_owner
+    except ImportError:
+        pass
+    else:
+        return assignment_owner(ctx)
     if ctx.settings.salesforce_assignment_owner:
         return ctx.settings.salesforce_assignment_owner
     queues = ctx.store.select(

@@ -178,3 +178,15 @@ def test_numeric_filters_agree_with_python(sandbox_server, values, pivot):
     flt = {"propertyName": "hs_analytics_num_page_views", "operator": "GT", "value": str(pivot)}
     answer = search(client, filters=[flt], limit=100)
     assert answer.total == sum(1 for v in values if v > pivot)
+
+
+def test_iso_dated_properties_filter_as_epoch_ms(sandbox, hubspot_client):
+    sandbox.admin.seed(
+        {"kind": "hubspot.contacts", "properties": {"email": f"d{i}@x.com", "hs_analytics_last_visit_timestamp": stamp}}
+        for i, stamp in enumerate(["2026-01-01T00:00:00.000Z", "2026-06-01T12:30:00.250Z", "2026-09-01T00:00:00Z"])
+    )
+    june = "1780317000250"  # 2026-06-01T12:30:00.250Z
+    flt = {"propertyName": "hs_analytics_last_visit_timestamp", "operator": "GTE", "value": june}
+    assert emails(search(hubspot_client, filters=[flt])) == ["d1@x.com", "d2@x.com"]
+    flt = {"propertyName": "hs_analytics_last_visit_timestamp", "operator": "LT", "value": june}
+    assert emails(search(hubspot_client, filters=[flt])) == ["d0@x.com"]
