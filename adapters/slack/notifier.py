@@ -52,7 +52,7 @@ class SlackNotifier:
         self._users: dict[str, str] = {}  # email -> user id
 
     def send(self, note: Notification) -> str:
-        """Post the Block Kit message; returns ``channel/ts``. Copies to ``also_channel`` are best effort."""
+        """Post the Block Kit message; returns ``channel/ts``."""
         channel = self.destination(note)
         response = _call(
             lambda: self.client.chat_postMessage(

@@ -21,7 +21,6 @@ class SlackConfig(_Section):
     channel: str | None = Field(
         default=None, description="Post every nudge to this channel id instead of the rep's DM (None: DM the rep)."
     )
-    also_channel: str | None = Field(default=None, description="A team channel that gets a copy (None: no copy).")
     timeout_s: float = Field(default=10.0, gt=0, description="Per call; Slack answers in well under a second.")
 
 
