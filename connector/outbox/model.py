@@ -184,7 +184,7 @@ class Job:
     assignment: Assignment
 
 
-OutcomeStatus = Literal["done", "conflict", "retry", "dead"]
+OutcomeStatus = Literal["done", "conflict", "retry", "defer", "dead"]  # defer: budget spent, costs no attempt
 
 
 @dataclass(frozen=True)

@@ -191,11 +191,13 @@ def complete(
                 settled.append(Settled(item.id, ItemState(owner[1]) if owner else ItemState.DROPPED, True))
                 continue
             state, next_at = _next_state(item, outcome, policy, at)
+            refund = 1 if outcome.status == "defer" else 0  # waiting out a spent budget is not a failed attempt
             conn.execute(
                 "UPDATE outbox_items SET state = ?, next_at = ?, lease_owner = NULL, lease_until = NULL,"
-                " last_error = CASE WHEN ? IN ('retry', 'dead') THEN ? ELSE last_error END,"
+                " attempts = attempts - ?,"
+                " last_error = CASE WHEN ? IN ('retry', 'defer', 'dead') THEN ? ELSE last_error END,"
                 " result = CASE WHEN ? IN ('done', 'conflict') THEN ? ELSE result END, updated_at = ? WHERE id = ?",
-                (state, next_at, outcome.status, outcome.detail, outcome.status, outcome.detail, at, item.id),
+                (state, next_at, refund, outcome.status, outcome.detail, outcome.status, outcome.detail, at, item.id),
             )
             if state is ItemState.CONFLICT:
                 _skip_dependents(conn, item.decision_id, at)
@@ -208,6 +210,8 @@ def _next_state(item: OutboxItem, outcome: Outcome, policy: OutboxConfig, now: f
         return ItemState.DONE, now
     if outcome.status == "conflict":
         return ItemState.CONFLICT, now
+    if outcome.status == "defer":
+        return ItemState.PENDING, now + (outcome.retry_after or policy.backoff_max_s)
     if outcome.status == "dead" or item.attempts >= policy.max_attempts:
         return ItemState.DEAD, now
     wait = min(policy.backoff_max_s, policy.backoff_s * 2 ** (item.attempts - 1))

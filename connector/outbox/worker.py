@@ -48,7 +48,7 @@ def outcome_for_error(error: BaseException, *, now: float | None = None) -> Outc
     detail = f"{type(error).__name__}: {getattr(error, 'message', None) or error}"[:500]
     if isinstance(error, BudgetExhaustedError):
         at = time.time() if now is None else now
-        return Outcome("retry", detail, retry_after=max(0.0, (error.resume_at or at + 3600) - at))
+        return Outcome("defer", detail, retry_after=max(0.0, (error.resume_at or at + 3600) - at))
     if isinstance(error, RetriableError):
         return Outcome("retry", detail, retry_after=error.retry_after)
     if isinstance(error, FatalError):

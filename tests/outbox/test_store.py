@@ -130,3 +130,16 @@ def test_operators_retry_and_drop_dead_items(db: sqlite_utils.Database) -> None:
     retried = store.claim(db, EffectKind.SET_OWNER, "hubspot", limit=5, worker="w", lease_s=5, now=2_000_000_000)
     assert [j.item.attempts for j in retried] == [1]
     assert retried[0].item.maybe_done  # a fresh budget, but it was tried before
+
+
+def test_a_spent_daily_budget_defers_without_using_up_attempts(db: sqlite_utils.Database) -> None:
+    _enqueue(db, assignment(1))
+    policy = OutboxConfig(max_attempts=2)
+    now = 1000.0
+    for _ in range(5):
+        (job,) = store.claim(db, EffectKind.SET_OWNER, "hubspot", limit=1, worker="w", lease_s=5, now=now)
+        store.complete(db, "w", [(job.item, Outcome("defer", "daily limit", retry_after=3600))], policy, now=now)
+        assert store.claim(db, EffectKind.SET_OWNER, "hubspot", limit=1, worker="w", lease_s=5, now=now + 3599) == []
+        now += 3600
+    (item,) = [i for i in store.list_items(db) if i.kind is EffectKind.SET_OWNER]
+    assert item.state is ItemState.PENDING and item.attempts == 0

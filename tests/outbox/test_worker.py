@@ -98,3 +98,17 @@ def test_every_effect_is_performed_exactly_once(failures: list[bool], count: int
     OutboxWorker(db, performers.values(), FAST).run_until_empty(timeout_s=10)
     for kind in performers:
         assert sorted(crm.performed[kind.value]) == sorted(f"dec-{n:05d}" for n in range(count))
+
+
+def test_a_spent_budget_pauses_the_item_until_the_budget_resumes(db: sqlite_utils.Database) -> None:
+    import time
+
+    from connector.errors import BudgetExhaustedError
+
+    crm = FakeCrm()
+    performers = _performers(crm)
+    performers[EffectKind.SET_OWNER].failures = [BudgetExhaustedError("daily", resume_at=time.time() + 3600)]
+    _enqueue(db, 1)
+    OutboxWorker(db, performers.values(), FAST).deliver()
+    (item,) = [i for i in store.list_items(db) if i.kind is EffectKind.SET_OWNER]
+    assert item.state is ItemState.PENDING and item.attempts == 0 and item.next_at > time.time() + 3500
