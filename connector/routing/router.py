@@ -21,7 +21,7 @@ from connector.logs import get_logger
 from connector.routing.cascade import route
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Decision, RoutingInput, Snapshot
-from connector.routing.store import ensure_schema, load_ledger, write_decision
+from connector.routing.store import ensure_schema, load_ledger, prune, write_decision
 
 log = get_logger("leadrelay.routing")
 
@@ -73,6 +73,16 @@ class Router:
         for decision in decisions:
             _log(decision)
         return decisions
+
+    def prune(self, now: datetime) -> int:
+        """Apply the retention policy (decisions) and drop cap counters older than two weeks; returns decisions deleted.
+
+        Meant for the daemon's housekeeping (e.g. hourly); the ledger's credits are never pruned.
+        """
+        with transaction(self.db):
+            deleted = prune(self.db, now=now, retention_days=self.config.decision_retention_days)
+        self.ledger = load_ledger(self.db)
+        return deleted
 
 
 def _log(decision: Decision) -> None:

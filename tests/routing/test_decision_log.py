@@ -105,3 +105,13 @@ def test_retention_prunes_old_decisions_only_when_configured(db):
     assert prune(db, now=MONDAY_3PM_UTC, retention_days=None) == 0
     assert prune(db, now=MONDAY_3PM_UTC, retention_days=90) == 1
     assert [s.decision.lead_id for s in decisions_since(db, MONDAY_3PM_UTC - timedelta(days=365))] == [lead(2).id]
+
+
+def test_router_housekeeping_keeps_credits_and_recent_cap_counters(db):
+    config = routing([rep("a@x.com"), rep("b@x.com")], decision_retention_days=30)
+    router = Router(db, config)
+    router.route(RoutingInput(lead(1)), Snapshot(), MONDAY_3PM_UTC - timedelta(days=40))
+    router.route(RoutingInput(lead(2)), Snapshot(), MONDAY_3PM_UTC)
+    assert router.prune(MONDAY_3PM_UTC) == 1
+    assert {k[1] for k in router.ledger.counts} == {"d:2026-11-23", "w:2026-W48"}
+    assert sum(e.assigned for e in router.ledger.entries.values()) == 2  # fairness history is never pruned

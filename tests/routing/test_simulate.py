@@ -64,7 +64,9 @@ def test_simulation_reports_fallbacks_and_pressure(tmp_path):
 
 def test_light_history_reads_the_same_leads_as_full_decisions(tmp_path):
     light = _history(tmp_path)
-    full = [s.decision for s in decisions_since(connect(tmp_path / "history.sqlite"), MONDAY_3PM_UTC - timedelta(days=1))]
+    full = [
+        s.decision for s in decisions_since(connect(tmp_path / "history.sqlite"), MONDAY_3PM_UTC - timedelta(days=1))
+    ]
     assert [(r.lead_id, r.owner, r.decided_at, r.input, r.reads) for r in light] == [
         (d.lead_id, d.owner, d.decided_at, d.input, d.reads) for d in full
     ]
