@@ -81,7 +81,10 @@ class SlackStandIn:
         handler = _handler_for(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="slack-standin", daemon=True)
+        server = self._server
+        self._thread = threading.Thread(  # a short poll so stop() returns at once
+            target=lambda: server.serve_forever(poll_interval=0.05), name="slack-standin", daemon=True
+        )
         self._thread.start()
         return self
 
