@@ -81,7 +81,8 @@ def test_a_post_that_failed_after_sending_is_not_sent_twice(slack: SlackStandIn)
     db = connect(":memory:")
     store.install(db)
     with transaction(db) as conn:
-        store.enqueue(conn, assignment(1, previous_owner=None), actions.model_copy(update={"write_owner": False, "create_task": False}))
+        slack_only = actions.model_copy(update={"write_owner": False, "create_task": False})
+        store.enqueue(conn, assignment(1, previous_owner=None), slack_only)
     OutboxWorker(db, [performer]).run_until_empty(timeout_s=5)
     assert slack.per_decision() == {"dec-00001": 1}
     (item,) = store.list_items(db, states=[ItemState.DONE])
