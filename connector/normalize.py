@@ -172,7 +172,9 @@ def _title_case(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 
 _DISPLAY_NAME = re.compile(r"^[^<>]*<([^<>]*)>$")  # "Jane Doe <jane@acme.com>"
-_ASCII_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ASCII_HOST = re.compile(
+    r"^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$"
+)  # one regex: hot at index build
 _BAD_LOCAL_CHARS = re.compile(r"[\s\x00-\x1f\x7f(),:;<>\[\]\\\"]")
 # RFC 2606 / 6761 names that never belong to a real employer.
 _RESERVED_TLDS = frozenset({"test", "example", "invalid", "localhost", "local", "internal"})
@@ -283,11 +285,12 @@ def _to_ascii_host(host: str) -> str:
     text = text.lower()
     if len(text) > 253:
         raise _invalid("host", host, "too_long")
-    for label in text.split("."):
-        if not _ASCII_LABEL.match(label):
-            raise _invalid("host", host, "bad_domain")
-        if label.startswith("xn--"):
-            _check_punycode_label(label, host)
+    if not _ASCII_HOST.match(text):
+        raise _invalid("host", host, "bad_domain")
+    if "xn--" in text:
+        for label in text.split("."):
+            if label.startswith("xn--"):
+                _check_punycode_label(label, host)
     return text
 
 

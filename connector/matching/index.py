@@ -21,7 +21,8 @@ from connector.normalize import country_code, optional, registered_domain
 
 log = get_logger(__name__)
 
-MAX_TOKEN_POSTINGS = 2_000  # a token on more accounts than this ("group") cannot find a company by itself
+MAX_TOKEN_POSTINGS = 2_000  # a word on more accounts than this ("group") cannot find a company by itself
+COMMON_TOKEN_POSTINGS = 200  # a word this common only finds candidates when no rarer typed word did
 MAX_TYPO_TOKENS = 50  # look-alike words per typed word; more means the typed word is too short to tell apart
 MIN_ACRONYM = 3  # two-letter acronyms collide far too often to mean anything
 _EXACT_HIT = 100.0  # candidate-ranking bonus so exact and acronym hits always get scored
@@ -93,14 +94,29 @@ class AccountIndex:
         for acronym in lead.acronyms:
             if len(acronym) >= MIN_ACRONYM:  # typed the long form of an account named by its acronym
                 _add_hits(hits, self._by_key.get(acronym), _ACRONYM_HIT)
-        for token in sorted(set(lead.tokens)):  # sorted: float sums must not depend on hash order
-            weight = self.token_weight(token)
-            _add_hits(hits, _capped(self._by_token.get(token), MAX_TOKEN_POSTINGS), weight)
-            if token not in self._by_token:  # an unknown word may be a typo of a known one
-                for similar in self._look_alikes(token):
-                    _add_hits(hits, _capped(self._by_token.get(similar), MAX_TOKEN_POSTINGS), weight * _TYPO_HIT)
-        best = heapq.nlargest(limit, hits.items(), key=lambda item: (item[1], item[0]))
-        return [account_id for account_id, _ in best]
+        # Words rarest first: a rare word finds its company among a few accounts, while a common one ("analytics")
+        # is only used when nothing rarer found anything; it still counts when the candidates are scored.
+        for count, token, factor, postings in self._word_sources(lead):
+            if count > MAX_TOKEN_POSTINGS or (hits and count > COMMON_TOKEN_POSTINGS):
+                break
+            _add_hits(hits, postings, self.token_weight(token) * factor)
+        if len(hits) <= limit:
+            return sorted(hits, key=lambda account_id: (-hits[account_id], account_id))
+        return heapq.nlargest(limit, hits, key=lambda account_id: (hits[account_id], account_id))
+
+    def _word_sources(self, lead: NameKey) -> list[tuple[int, str, float, set[str]]]:
+        """(accounts using it, word, hit factor, those accounts) for each typed word or look-alike, rarest first."""
+        sources = []
+        for token in set(lead.tokens):
+            postings = self._by_token.get(token)
+            if postings:
+                sources.append((len(postings), token, 1.0, postings))
+                continue
+            for similar in self._look_alikes(token):  # an unknown word may be a typo of a known one
+                similar_postings = self._by_token[similar]
+                sources.append((len(similar_postings), similar, _TYPO_HIT, similar_postings))
+        sources.sort(key=lambda source: (source[0], source[1], source[2]))
+        return sources
 
     def _look_alikes(self, token: str) -> list[str]:
         """Known words one edit (insertion, deletion, substitution, swap) or so from ``token``, sorted."""
@@ -181,10 +197,15 @@ def _normalized(account: Account) -> Account:
     """The account with its domains as registered domains and its country as an ISO code, whatever the source sent."""
     domain = optional(registered_domain, account.domain)
     extra = tuple(dict.fromkeys(d for d in (optional(registered_domain, x) for x in account.extra_domains) if d))
-    country = optional(country_code, account.country)
+    country = account.country if _is_iso_code(account.country) else optional(country_code, account.country)
     if (domain, extra, country) == (account.domain, account.extra_domains, account.country):
         return account
     return replace(account, domain=domain, extra_domains=extra, country=country)
+
+
+def _is_iso_code(country: str | None) -> bool:
+    """Already normalized (the cache stores ISO codes): skip the name lookup, which is most of a build's time."""
+    return country is not None and len(country) == 2 and country.isupper() and country.isalpha()
 
 
 def _domains_of(account: Account) -> set[str]:

@@ -162,12 +162,20 @@ def _evidence(scored: Sequence[_Scored], decision: _Decision) -> _Scored:
 
 
 def _score_names(typed: NameKey, index: AccountIndex, limit: int) -> list[_Scored]:
+    weights: dict[str, float] = {}
+
+    def weight(token: str) -> float:  # the same words recur across candidates: weigh each once per lead
+        value = weights.get(token)
+        if value is None:
+            value = weights[token] = index.token_weight(token)
+        return value
+
     scored = []
     for account_id in index.name_candidates(typed, limit):
         account, own = index.get(account_id), index.name_of(account_id)
         if account is None or own is None:
             continue
-        similarity = name_similarity(typed, own, index.token_weight, index.knows_token)
+        similarity = name_similarity(typed, own, weight, index.knows_token)
         if _is_acronym_of(typed, own) and similarity < ACRONYM_SCORE:
             scored.append(_Scored(account, ACRONYM_SCORE, "acronym"))
         elif similarity > 0:
