@@ -14,7 +14,7 @@ from adapters.sandbox.runner import SandboxServer
 from connector.config.actions import ActionsConfig, OutboxConfig
 from connector.db import transaction
 from connector.outbox import store
-from connector.outbox.model import Assignment, EffectKind, ItemState, RecordRef
+from connector.outbox.model import Assignment, EffectKind, ItemState, Outcome, RecordRef
 from connector.outbox.worker import OutboxWorker
 from connector.retry import RetryPolicy
 
@@ -112,3 +112,26 @@ def test_hostile_values_reach_the_task_escaped(
     assert "<script>" not in body and "<b>bold</b>" not in body and "<!channel>" not in body
     assert len(subject) <= 255 and len(body) <= 30_000
     assert not any(ord(c) < 32 for c in subject + body)
+
+
+def test_a_task_created_by_a_worker_that_died_is_not_created_again(
+    db: sqlite_utils.Database, sandbox: SandboxServer, hubspot_client: Any
+) -> None:
+
+    contacts = hubspot_contacts(sandbox, 2)
+    _enqueue(db, [_assign(c, n) for n, c in enumerate(contacts)])
+    # A worker wrote the owners, claimed the tasks, created the first one, and was killed before recording it.
+    owners = store.claim(db, EffectKind.SET_OWNER, "hubspot", limit=5, worker="dead", lease_s=60)
+    store.complete(db, "dead", [(j.item, Outcome.done()) for j in owners], FAST)
+    claimed = store.claim(db, EffectKind.CREATE_TASK, "hubspot", limit=5, worker="dead", lease_s=0)
+    assert len(claimed) == 2  # and the lease has already run out
+    sandbox.call(
+        lambda: sandbox.context.store.create(
+            "hubspot.tasks", {"leadrelay_decision_id": "dec-00000", "hs_task_subject": "made before the crash"}
+        )
+    )
+    _worker(db, hubspot_client).run_until_empty(timeout_s=20)
+    assert store.counts(db) == {"done": 4}
+    tasks = sorted(t.properties["leadrelay_decision_id"] for t in records(sandbox, "hubspot.tasks"))
+    assert tasks == ["dec-00000", "dec-00001"]
+    assert "existed already" in (store.list_items(db, decision_id="dec-00000", states=[ItemState.DONE])[0].result or "")

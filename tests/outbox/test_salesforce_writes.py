@@ -14,7 +14,7 @@ from adapters.sandbox.runner import SandboxServer
 from connector.config.actions import ActionsConfig, OutboxConfig
 from connector.db import transaction
 from connector.outbox import store
-from connector.outbox.model import AccountCard, Assignment, ItemState, RecordRef
+from connector.outbox.model import AccountCard, Assignment, EffectKind, ItemState, Outcome, RecordRef
 from connector.outbox.worker import OutboxWorker
 from connector.retry import RetryPolicy
 
@@ -114,3 +114,20 @@ def test_hostile_values_reach_the_task_intact_but_bounded(
     (task,) = records(sandbox, "salesforce.Task")
     assert len(task.properties["Subject"]) <= 255 and len(task.properties["Description"]) <= 30_000
     assert not any(ord(c) < 32 and c != "\n" for c in task.properties["Description"])
+
+
+def test_a_task_created_by_a_worker_that_died_is_not_created_again(
+    db: sqlite_utils.Database, sandbox: SandboxServer, sf: Any
+) -> None:
+    previous, ours = salesforce_users(sandbox, 2)
+    leads = salesforce_records(sandbox, "Lead", 2, previous)
+    _enqueue(db, [_assign(lead, n, previous, ours) for n, lead in enumerate(leads)])
+    owners = store.claim(db, EffectKind.SET_OWNER, "salesforce", limit=5, worker="dead", lease_s=60)
+    store.complete(db, "dead", [(j.item, Outcome.done()) for j in owners], FAST)
+    assert len(store.claim(db, EffectKind.CREATE_TASK, "salesforce", limit=5, worker="dead", lease_s=0)) == 2
+    task = {"LeadRelay_Decision_Id__c": "dec-00000", "Subject": "made before the crash", "WhoId": leads[0]}
+    sandbox.call(lambda: sandbox.context.store.create("salesforce.Task", task))
+    _worker(db, sf).run_until_empty(timeout_s=20)
+    assert store.counts(db) == {"done": 4}
+    tasks = sorted(t.properties["LeadRelay_Decision_Id__c"] for t in records(sandbox, "salesforce.Task"))
+    assert tasks == ["dec-00000", "dec-00001"]
