@@ -190,3 +190,13 @@ def test_iso_dated_properties_filter_as_epoch_ms(sandbox, hubspot_client):
     assert emails(search(hubspot_client, filters=[flt])) == ["d1@x.com", "d2@x.com"]
     flt = {"propertyName": "hs_analytics_last_visit_timestamp", "operator": "LT", "value": june}
     assert emails(search(hubspot_client, filters=[flt])) == ["d0@x.com"]
+
+
+def test_total_stays_exact_across_pages_writes_and_past_the_end(people, hubspot_client):
+    first = search(hubspot_client, limit=2)
+    assert first.total == 4 and first.paging.next.after == "2"
+    hubspot_client.crm.contacts.basic_api.create({"properties": {"email": "eve@acme.com"}})
+    assert search(hubspot_client, limit=2).total == 5  # a write invalidates the cached count
+    assert search(hubspot_client, limit=2, after="4").total == 5  # last page
+    past = search(hubspot_client, limit=2, after="50")
+    assert past.results == [] and past.total == 5
