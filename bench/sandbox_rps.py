@@ -43,7 +43,10 @@ def synthetic_contacts(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
         }
 
 
-def seed_records(contacts: int) -> Iterator[dict[str, Any]]:
+def seed_records(contacts: int, *, synthetic: bool = False) -> Iterator[dict[str, Any]]:
+    """The realistic generated world when available (HubSpot gets its share of ``contacts``), else synthetic."""
+    if synthetic:
+        return synthetic_contacts(contacts)
     try:
         from adapters.sandbox.generate import iter_seed
     except ImportError:
@@ -114,13 +117,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=3, help="client processes (each one keep-alive connection)")
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument("--synthetic", action="store_true", help="plain contacts instead of the generated world")
     args = parser.parse_args()
 
     from adapters.sandbox.runner import SandboxServer
 
     for contacts in args.contacts:
         started = time.perf_counter()
-        with SandboxServer(limits="off", seed=seed_records(contacts)) as sandbox:
+        with SandboxServer(limits="off", seed=seed_records(contacts, synthetic=args.synthetic)) as sandbox:
             seeded = time.perf_counter() - started
             store = sandbox.context.store
             count = sandbox.call(lambda: store.count("hubspot.contacts"))  # noqa: B023 - called at once

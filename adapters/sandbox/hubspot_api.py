@@ -39,7 +39,7 @@ from adapters.sandbox.hubspot_model import (
     stored_fields,
 )
 from adapters.sandbox.hubspot_writes import HubSpotWriter
-from adapters.sandbox.shapes import iso_ms, json_response
+from adapters.sandbox.shapes import hubspot_error, iso_ms, json_response
 from adapters.sandbox.store import StoredObject
 
 PAGE_MAX = 100
@@ -334,10 +334,15 @@ def hubspot_routes(ctx: SandboxContext) -> list[BaseRoute]:
     from adapters.sandbox.hubspot_associations import association_routes
     from adapters.sandbox.hubspot_search import search_routes
 
+    async def unknown(request: Request) -> Response:
+        # Starlette would answer a plain-text 404/405; HubSpot clients expect its JSON error shape.
+        return hubspot_error(404, f"No route for {request.method} {request.url.path}", "OBJECT_NOT_FOUND")
+
     return [
         *ObjectRoutes(ctx).routes(),
         *search_routes(ctx),
         *association_routes(ctx),
         *OwnerRoutes(ctx).routes(),
         *property_routes(),
+        Route("/crm/{rest:path}", unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]

@@ -193,3 +193,22 @@ def test_object_type_ids_are_accepted(sandbox, hubspot_client):
     hubspot_client.crm.contacts.basic_api.create({"properties": {"email": "t@x.com"}})
     answer = requests.get(sandbox.hubspot_url + "/crm/v3/objects/0-1", headers={"Authorization": "Bearer t"}, timeout=5)
     assert answer.json()["results"][0]["properties"]["email"] == "t@x.com"
+
+
+def test_archived_list_shows_only_archived(hubspot_client):
+    keep = hubspot_client.crm.contacts.basic_api.create({"properties": {"email": "keep@x.com"}})
+    gone = hubspot_client.crm.contacts.basic_api.create({"properties": {"email": "gone@x.com"}})
+    hubspot_client.crm.contacts.basic_api.archive(gone.id)
+    live = hubspot_client.crm.contacts.basic_api.get_page()
+    archived = hubspot_client.crm.contacts.basic_api.get_page(archived=True)
+    assert [r.id for r in live.results] == [keep.id]
+    assert [(r.id, r.archived) for r in archived.results] == [(gone.id, True)] and archived.results[0].archived_at
+
+
+def test_unknown_crm_path_is_a_hubspot_shaped_404(sandbox):
+    import requests
+
+    answer = requests.get(
+        sandbox.hubspot_url + "/crm/v3/nothing/here", headers={"Authorization": "Bearer t"}, timeout=5
+    )
+    assert answer.status_code == 404 and answer.json()["status"] == "error"
