@@ -2,7 +2,7 @@
 
     python bench/generate_rate.py                       # 100,000 and 1,000,000 people, records only
     python bench/generate_rate.py 20000 200000 --write  # also write gzip JSON Lines to a temporary file
-    python bench/generate_rate.py 20000 200000 --tracemalloc   # Python heap peak (slow: ~10x under tracing)
+    python bench/generate_rate.py 20000 200000 --tracemalloc --companies 1000  # heap peak, companies fixed (slow)
 
 Each size runs in its own child process so its peak RSS (ru_maxrss) is its own. Records/second counts
 every seed record (owners, companies, deals, contacts, leads, meetings ...); people/second counts people;
@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _child(people: int, seed: int, write: bool, traced: bool) -> None:
+def _child(people: int, seed: int, companies: int | None, write: bool, traced: bool) -> None:
     import tracemalloc
 
     from adapters.sandbox.generate import iter_seed, write_seed
@@ -38,10 +38,10 @@ def _child(people: int, seed: int, write: bool, traced: bool) -> None:
     if write:
         with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / "world.jsonl.gz"
-            records = sum(write_seed(target, contacts=people, seed=seed).values())
+            records = sum(write_seed(target, contacts=people, seed=seed, companies=companies).values())
             size = target.stat().st_size
     else:
-        records = sum(1 for _ in iter_seed(contacts=people, seed=seed))
+        records = sum(1 for _ in iter_seed(contacts=people, seed=seed, companies=companies))
         size = 0
     seconds = time.perf_counter() - began
     usage = resource.getrusage(resource.RUSAGE_SELF)  # ru_maxrss is KiB on Linux
@@ -56,11 +56,12 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[100_000, 1_000_000], help="people per world")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--write", action="store_true", help="write .jsonl.gz too (measures serialisation)")
+    parser.add_argument("--companies", type=int, help="companies per world (default people / 20)")
     parser.add_argument("--tracemalloc", action="store_true", help="also report the traced Python heap peak")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        _child(args.child, args.seed, args.write, args.tracemalloc)
+        _child(args.child, args.seed, args.companies, args.write, args.tracemalloc)
         return
     header = (
         ("people", 10),
@@ -75,6 +76,7 @@ def main() -> None:
     for people in args.sizes:
         command = [sys.executable, __file__, "--child", str(people), "--seed", str(args.seed)]
         command += ["--write"] * args.write + ["--tracemalloc"] * args.tracemalloc
+        command += ["--companies", str(args.companies)] if args.companies is not None else []
         result = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         gz = f"{result['bytes'] / 1e6:.1f} MB" if result["bytes"] else "-"
         heap = f"{result['heap_peak'] / 1e6:.1f} MB" if result["heap_peak"] else "-"
