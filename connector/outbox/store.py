@@ -226,16 +226,6 @@ def _skip_dependents(conn: sqlite3.Connection, decision_id: str, now: float) -> 
     )
 
 
-def release(db: sqlite_utils.Database, worker: str, item_ids: Sequence[int]) -> None:
-    """Give leased items back untouched (a stopping worker), so another worker need not wait for the lease."""
-    with transaction(db) as conn:
-        conn.executemany(
-            "UPDATE outbox_items SET lease_owner = NULL, lease_until = NULL, claims = claims - 1,"
-            " attempts = attempts - 1 WHERE id = ? AND lease_owner = ?",
-            [(i, worker) for i in item_ids],
-        )
-
-
 def list_items(
     db: sqlite_utils.Database, *, states: Sequence[ItemState] = (), decision_id: str | None = None, limit: int = 100
 ) -> list[OutboxItem]:
