@@ -133,6 +133,9 @@ class PersonWriter:
             status["hs_lead_status"] = "NEW"
         else:
             status["hubspot_owner_id"] = person.hs_owner.owner_id
+            # assigned minutes to days after creation (hand-routed portals are slow: the market's complaint)
+            delay = int(rng.expovariate(1 / (6 * 3_600_000)))
+            status["hubspot_owner_assigneddate"] = iso_ms(min(person.created_ms + delay, self.start_ms - 1))
             status["hs_lead_status"] = pick(
                 rng,
                 ("OPEN", "IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "CONNECTED", "OPEN_DEAL", "UNQUALIFIED", "BAD_TIMING"),

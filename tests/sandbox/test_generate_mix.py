@@ -178,6 +178,8 @@ def test_unowned_new_leads_exist_for_the_router_to_route(world: dict[str, list[d
     contacts = world["hubspot.contacts"]
     assert 0.25 < _share(contacts, lambda c: "hubspot_owner_id" not in c) < 0.7
     assert all(c["hs_lead_status"] == "NEW" for c in contacts if "hubspot_owner_id" not in c)
+    owned = [c for c in contacts if "hubspot_owner_id" in c]
+    assert all("hubspot_owner_assigneddate" in c for c in owned)  # so speed-to-lead can be measured
 
 
 def test_company_owners_cover_the_companys_territory(world: dict[str, list[dict[str, Any]]]) -> None:
