@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import pycountry
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.sandbox.gen_team import load_team
 from adapters.sandbox.generate import DEFAULT_START_MS, generate_command, iter_seed, write_seed
@@ -111,6 +113,26 @@ def test_every_reference_points_at_an_emitted_record(world: list[dict[str, Any]]
             assert link["to_id"] in ids[link["to_kind"]], (record["kind"], link)
             checked += 1
     assert checked > 5000
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    contacts=st.integers(min_value=0, max_value=80),
+    companies=st.integers(min_value=0, max_value=25),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_any_world_size_keeps_references_resolvable_and_kinds_in_order(
+    contacts: int, companies: int, seed: int
+) -> None:
+    records = list(iter_seed(contacts=contacts, companies=companies, seed=seed))
+    ids = _ids_by_kind(records)
+    for record in records:
+        for prop, kinds in REFERENCES.items():
+            value = record["properties"].get(prop)
+            assert value is None or any(value in ids.get(kind, ()) for kind in kinds), (prop, value)
+        assert all(link["to_id"] in ids[link["to_kind"]] for link in record.get("associations", ()))
+    runs = [kind for i, kind in enumerate(r["kind"] for r in records) if i == 0 or records[i - 1]["kind"] != kind]
+    assert runs == [kind for kind in KIND_ORDER if kind in ids]
 
 
 def test_leads_are_owned_by_reps_or_queues_and_contacts_by_their_accounts_owner(world: list[dict[str, Any]]) -> None:
