@@ -93,12 +93,14 @@ def presence_skip(rep: Rep, local: LocalTime, *, ignore_hours: bool = False) -> 
     """Config active flag, PTO, public holiday and (unless ignored) working hours."""
     if not rep.active:
         return Skip("inactive", "marked inactive in the rule file")
-    away = _pto_skip(rep, local.moment)
-    if away is not None:
-        return away
-    holiday = _holiday_name(rep.holidays, local.moment.date())
-    if holiday is not None:
-        return Skip("holiday", f"public holiday ({holiday})")
+    if rep.pto:
+        away = _pto_skip(rep, local.moment)
+        if away is not None:
+            return away
+    if rep.holidays is not None:
+        holiday = _holiday_name(rep.holidays, local.moment.date())
+        if holiday is not None:
+            return Skip("holiday", f"public holiday ({holiday})")
     if not ignore_hours:
         return _hours_skip(rep, local)
     return None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry, Reads
 
@@ -127,8 +128,7 @@ def _combined(first: CreditChange, then: CreditChange) -> CreditChange:
     return CreditChange(then.pool, then.rep, then.credit, expected, first.assigned_added + then.assigned_added)
 
 
-@dataclass(frozen=True)
-class Contender:
+class Contender(NamedTuple):  # a NamedTuple: built for every rep of every pick, where dataclasses cost more
     """A rep taking part in a pick: eligible to win, or only accruing credit (away under the catch_up policy)."""
 
     rep: str
