@@ -208,21 +208,25 @@ class PeopleGenerator:
         return self.start_ms - HISTORY_MS + int(share * (HISTORY_MS - 60_000))
 
     def _activity(self, created: int) -> Activity:
+        """Signals that move together, as they do: engaged people view more pages, convert, ask for demos, recently."""
         rng = self.rng
         events = self.vocab.conversion_events
-        page_views = int(rng.expovariate(1 / 6))
-        conversions = 0 if rng.random() < 0.35 else 1 + int(rng.expovariate(1 / 0.8))
-        demo = conversions > 0 and rng.random() < 0.12
-        recent = ("Demo request" if demo else pick(rng, events)) if conversions else None
+        engagement = rng.expovariate(1.0)  # mean 1, a long tail of very engaged people
+        page_views = int(rng.expovariate(1 / (6 * engagement + 0.5)))
+        converted = rng.random() > 0.5 / (1 + engagement)
+        conversions = 1 + int(rng.expovariate(1 / (0.3 + 0.5 * engagement))) if converted else 0
+        demo = converted and rng.random() < min(0.5, 0.06 * (1 + engagement))
+        recent = ("Demo request" if demo else pick(rng, events)) if converted else None
         span = max(1, self.start_ms - created)
-        recent_ms = created + int(rng.random() * span) if conversions else None
-        last_visit = max(recent_ms or created, created + int(rng.random() * span)) if page_views else None
+        recency = 1 - rng.random() ** (1 + engagement)  # near 1 = lately
+        last_visit = created + int(recency * span) if page_views else None
+        recent_ms = created + int(recency * span * (0.8 + 0.2 * rng.random())) if converted else None
         return Activity(
             page_views=page_views,
             visits=max(1, page_views // 3) if page_views else 0,
-            pricing_views=1 + int(rng.random() * 8) if rng.random() < 0.2 else 0,
+            pricing_views=1 + int(rng.random() * 3 * (1 + engagement)) if rng.random() < 0.1 * (1 + engagement) else 0,
             conversions=conversions,
-            first_event=(recent if conversions == 1 else pick(rng, events)) if conversions else None,
+            first_event=(recent if conversions == 1 else pick(rng, events)) if converted else None,
             recent_event=recent,
             recent_conversion_ms=recent_ms,
             last_visit_ms=last_visit,

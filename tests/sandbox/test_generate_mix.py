@@ -170,6 +170,9 @@ def test_activity_signals_give_scoring_something_to_score(world: dict[str, list[
     assert 0.1 < _share(contacts, lambda c: int(c["pricing_page_views"]) > 0) < 0.3
     assert 0.5 < _share(contacts, lambda c: "recent_conversion_date" in c) < 0.8
     assert _share(world["salesforce.Lead"], lambda r: r["Demo_Requested__c"]) > 0.02
+    demo = [int(c["hs_analytics_num_page_views"]) for c in contacts if c["demo_requested"] == "true"]
+    rest = [int(c["hs_analytics_num_page_views"]) for c in contacts if c["demo_requested"] != "true"]
+    assert sum(demo) / len(demo) > 1.3 * sum(rest) / len(rest)  # signals move together, so scores separate
     assert world["hubspot.meetings"]
     assert world["salesforce.Event"]
 
