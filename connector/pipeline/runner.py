@@ -30,7 +30,8 @@ from connector.pipeline.act import assignment_for, new_decision_id
 from connector.pipeline.prepare import Prepared, Preparer
 from connector.routing.model import Decision, Snapshot
 from connector.routing.router import Router
-from connector.scoring import record_nurture
+from connector.scoring.nurture import ensure_schema as install_nurture
+from connector.scoring.nurture import write_nurture
 from connector.scoring.qualify import decide_with, score_with
 
 log = get_logger("leadrelay.pipeline")
@@ -62,7 +63,7 @@ class LeadPipeline:
     """Routes the cache's waiting leads with one loaded config; ``reload`` swaps the config between batches."""
 
     def __init__(self, db: sqlite_utils.Database, loaded: LoadedConfig, *, enricher: Enricher | None = None) -> None:
-        for install in (migrate_cache, outbox_store.install, intake.install):
+        for install in (migrate_cache, outbox_store.install, intake.install, install_nurture):
             install(db)
         self.db = db
         self.loaded = loaded
@@ -95,12 +96,17 @@ class LeadPipeline:
             batches += 1
         return total
 
-    def route_leads(self, leads: Iterable[Lead], *, now: datetime | None = None) -> PipelineResult:
-        """Route the given leads now if they wait (the instant path: API and webhooks)."""
-        self.preparer.refresh_accounts()
-        return self._process(list(leads), now)
+    def route_leads(
+        self, leads: Iterable[Lead], *, now: datetime | None = None, write_back: bool = True
+    ) -> PipelineResult:
+        """Route the given leads now if they wait (the instant path: API and webhooks).
 
-    def _process(self, leads: list[Lead], now: datetime | None) -> PipelineResult:
+        ``write_back=False`` decides and records without enqueuing effects (an API lead with no CRM record).
+        """
+        self.preparer.refresh_accounts()
+        return self._process(list(leads), now, write_back=write_back)
+
+    def _process(self, leads: list[Lead], now: datetime | None, *, write_back: bool = True) -> PipelineResult:
         moment = now or datetime.now(UTC)
         now_ms = int(moment.timestamp() * 1000)
         owners = {o.key: o for o in queries.iter_owners(self.db)}
@@ -124,7 +130,7 @@ class LeadPipeline:
                 self._nurture(prepared, now_ms)
                 result.nurtured += 1
         if to_route:
-            decisions = self._route(to_route, owners, moment)
+            decisions = self._route(to_route, owners, moment, write_back=write_back)
             result.decisions.extend(decisions)
             result.routed += len(decisions)
             result.fallback += sum(1 for d in decisions if d.final_fallback)
@@ -149,12 +155,14 @@ class LeadPipeline:
             return None
 
     def _nurture(self, prepared: Prepared, now_ms: int) -> None:
-        record_nurture(self.db, prepared.lead, prepared.qualification.score, now_ms=now_ms)
-        with transaction(self.db) as conn:
+        with transaction(self.db) as conn:  # the nurture row and the pipeline's mark commit together
+            write_nurture(conn, prepared.lead, prepared.qualification.score, now_ms=now_ms)
             intake.mark(conn, prepared.lead, "nurture", prepared.qualification.reason, now_ms=now_ms)
         log.info("lead_nurtured", lead_id=prepared.lead.id, grade=prepared.qualification.score.grade)
 
-    def _route(self, batch: list[Prepared], owners: dict[str, Owner], moment: datetime) -> list[Decision]:
+    def _route(
+        self, batch: list[Prepared], owners: dict[str, Owner], moment: datetime, *, write_back: bool = True
+    ) -> list[Decision]:
         snapshot = Snapshot(owners=owners, open_leads=self._open_leads(moment), owners_known=bool(owners))
         by_lead = {p.lead.id: p for p in batch}
         now_ms = int(moment.timestamp() * 1000)
@@ -173,7 +181,8 @@ class LeadPipeline:
                 config=config,
                 now_ms=now_ms,
             )
-            outbox_store.enqueue(conn, assignment, config.actions)
+            if write_back:
+                outbox_store.enqueue(conn, assignment, config.actions)
             reason = f"routed to {decision.owner} by {decision.assignments[0].step}"
             intake.mark(conn, prepared.lead, "routed", reason, decision_id=decision_id, now_ms=now_ms)
 
