@@ -54,7 +54,7 @@ def match_account(
     reasons: list[str] = []
     considered: list[_Scored] = []
     if lead.email and person_lookup is not None:
-        by_person = _by_person(lead, index, person_lookup, reasons)
+        by_person = _by_person(lead, index, person_lookup, config, reasons)
         if by_person is not None:
             return by_person
     domain_result = _by_domain(lead, index, config, reasons, considered)
@@ -70,7 +70,9 @@ def match_account(
 # -- 1. an existing person with the same email ----------------------------------------------------------------------
 
 
-def _by_person(lead: Lead, index: AccountIndex, lookup: PersonLookup, reasons: list[str]) -> AccountMatch | None:
+def _by_person(
+    lead: Lead, index: AccountIndex, lookup: PersonLookup, config: MatchingConfig, reasons: list[str]
+) -> AccountMatch | None:
     assert lead.email is not None
     person = lookup(lead.email)
     if person is None or person.person_id == lead.id:
@@ -79,14 +81,19 @@ def _by_person(lead: Lead, index: AccountIndex, lookup: PersonLookup, reasons: l
     if account is None:
         reasons.append(explain.known_person_without_account(person.person_id))
         return None
+    found = [*reasons, explain.known_person(person.person_id, account)]
+    if config.parent_policy == "roll_up_to_parent" and (root := index.get(index.root_of(account.id))) != account:
+        assert root is not None
+        found.append(explain.rolled_up(account, root))
+        account = root
     candidate = MatchCandidate(account.id, account.name, EMAIL_CONFIDENCE, "email")
     return AccountMatch(
         account_id=account.id,
         method="email",
         confidence=EMAIL_CONFIDENCE,
         candidates=(candidate,),
-        reasons=(*reasons, explain.known_person(person.person_id, account)),
-        owner_key=person.owner_key or account.owner_key,
+        reasons=tuple(found),
+        owner_key=person.owner_key or account.owner_key,  # the person's own owner first: that is the continuity
     )
 
 

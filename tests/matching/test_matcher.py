@@ -30,6 +30,14 @@ def test_existing_person_wins_over_domain_and_keeps_their_owner(index):
     assert "continuity" in match.reasons[-1]
 
 
+def test_existing_person_at_a_subsidiary_rolls_up_under_roll_up_policy(index):
+    people = {"jane@gmail.com": PersonMatch("salesforce:Contact:003B", "acme-de", "rep@example.org")}
+    config = MatchingConfig(parent_policy="roll_up_to_parent")
+    match = match_account(lead("jane@gmail.com"), index, people.get, config)
+    assert (match.account_id, match.method, match.owner_key) == ("acme", "email", "rep@example.org")
+    assert match_account(lead("jane@gmail.com"), index, people.get).account_id == "acme-de"
+
+
 def test_the_lead_itself_found_by_email_is_not_continuity(index):
     myself = PersonMatch("hubspot:contacts:lead", "initech")
     match = match_account(lead("jane@acme.com"), index, lambda _email: myself)
