@@ -94,10 +94,15 @@ def iter_seed(
     yield from company_records(rng["companies"], vocab, world)
     people = PeopleGenerator(rng["people"], vocab, team, world, start_ms=start, total=contacts)
     writer = PersonWriter(rng["writer"], vocab, start_ms=start)
+    yield from _people_records(people, writer, contacts)
+
+
+def _people_records(people: PeopleGenerator, writer: PersonWriter, count: int) -> Iterator[dict[str, Any]]:
+    """HubSpot contacts as people are drawn; Salesforce people and meetings afterwards, from their spools."""
     spools = {name: _Spool() for name in ("contacts", "leads", "meetings", "events")}
     try:
         seqs = {"hubspot": 0, "Contact": 0, "Lead": 0}
-        for index in range(contacts):
+        for index in range(count):
             person = people.person(index)
             if person.in_hubspot:
                 seqs["hubspot"] += 1
