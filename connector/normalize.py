@@ -551,6 +551,11 @@ def phone_e164(value: object, country_hint: str | None = None) -> str | None:
     text = clean_text(value, 64)
     if text is None or is_placeholder(text):
         return None
+    return _phone_cached(text, country_hint)
+
+
+@lru_cache(maxsize=65_536)  # phonenumbers parses at ~15k/s; the same switchboard numbers recur across leads
+def _phone_cached(text: str, country_hint: str | None) -> str | None:
     region = optional(country_code, country_hint) if country_hint else None
     try:
         number = phonenumbers.parse(text, region)
