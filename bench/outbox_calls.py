@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -129,9 +130,10 @@ def run(args: argparse.Namespace) -> None:
     configure(json=True, level="WARNING")
     with SandboxServer(limits="professional") as sandbox:
         world = World(sandbox)
-        db = connect(Path(args.workdir) / "bench-outbox.sqlite" if args.workdir else ":memory:")
+        path = Path(args.workdir or tempfile.mkdtemp(prefix="leadrelay-calls-")) / "bench-outbox.sqlite"
+        db = connect(path)  # the pipeline's connection; the worker has its own, as in the daemon
         store.install(db)
-        worker = OutboxWorker(db, performers(sandbox), OutboxConfig(poll_interval_s=1.0))
+        worker = OutboxWorker(connect(path), performers(sandbox), OutboxConfig(poll_interval_s=1.0))
         thread = threading.Thread(target=worker.run, daemon=True)
         thread.start()
 
@@ -165,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--burst", type=int, default=1000)
     parser.add_argument("--trickle", type=int, default=50)
-    parser.add_argument("--workdir", default=None, help="Keep the outbox database here (default: in memory).")
+    parser.add_argument("--workdir", default=None, help="Keep the outbox database here (default: a temp directory).")
     run(parser.parse_args())
 
 

@@ -178,7 +178,7 @@ class OutboxWorker:
         log.info("outbox_worker_started", worker=self.worker_id)
         while not self.stop_event.is_set() and (max_iterations is None or iterations < max_iterations):
             iterations += 1
-            done = self.deliver()
+            done = self._pass()
             filed += done
             if done == 0:
                 if burst:
@@ -187,6 +187,14 @@ class OutboxWorker:
                 self._wake.clear()
         log.info("outbox_worker_stopped", worker=self.worker_id, filed=filed)
         return filed
+
+    def _pass(self) -> int:
+        """One delivery pass that never ends the daemon: a failure is logged and the loop goes on after a pause."""
+        try:
+            return self.deliver()
+        except Exception:  # e.g. the database locked past its busy timeout; leases make the retry safe
+            log.exception("outbox_pass_failed", worker=self.worker_id)
+            return 0
 
     def wake(self) -> None:
         """Cut the idle sleep short: call after committing a decision so its effects start at once."""
