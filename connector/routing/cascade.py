@@ -165,6 +165,8 @@ def _unconfigured_owner(ctx: RouteContext, stage: Stage, step: AccountOwnerStep,
     """An account owner who is not in the rule file: only the CRM can say whether they are available."""
     if key in ctx.excluded:
         return [_result(stage, step, "unavailable", f"account owner {key} is already the primary owner")], None
+    if key in ctx.input.exclude_owners:
+        return [_result(stage, step, "unavailable", f"account owner {key} is the previous owner of this lead")], None
     owner = ctx.owner(key)
     skip = crm_skip(key, owner, ctx.snapshot.has_owners)
     if skip is not None:
@@ -258,7 +260,7 @@ def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
         if mismatch is not None:
             results.append(StepResult(stage.name, step.name, step.kind, "no_match", mismatch, rule=rule.name))
             continue
-        detail = f"rule {rule.name} matched ({compiled.describe()})"
+        detail = f"rule {rule.name} matched ({compiled.description})"
         found, outcome = _send(ctx, stage, step=step.name, kind=step.kind, target=rule.to, why=detail, rule=rule.name)
         results.append(outcome)
         if found is not None:

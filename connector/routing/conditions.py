@@ -165,6 +165,7 @@ class CompiledCondition:
     in_set: frozenset[Any] | None
     not_in_set: frozenset[Any] | None
     ranges: tuple[PostalRange, ...]
+    in_shown: str = ""  # "[DE, AT]", rendered once: failure reasons are built for every non-matching rule
 
     def failure(self, value: Value) -> str | None:
         """None when the condition holds for ``value``, else the reason it does not."""
@@ -174,7 +175,7 @@ class CompiledCondition:
         if c.exists is not None and bool(values) != c.exists:
             problem = f"expected it to be {'set' if c.exists else 'empty'}"
         elif self.in_set is not None and self.in_set.isdisjoint(values):
-            problem = f"not one of {_show(c.in_)}"
+            problem = f"not one of {self.in_shown}"
         elif self.not_in_set is not None and not self.not_in_set.isdisjoint(values):
             problem = f"which is excluded ({_show(c.not_in)})"
         elif c.equals is not None and _norm(c.equals) not in values:
@@ -219,6 +220,7 @@ def compile_condition(name: str, condition: Condition) -> CompiledCondition:
         in_set=_as_set(condition.in_) if condition.in_ is not None else None,
         not_in_set=_as_set(condition.not_in) if condition.not_in is not None else None,
         ranges=ranges,
+        in_shown=_show(condition.in_) if condition.in_ is not None else "",
     )
 
 
@@ -228,6 +230,7 @@ class CompiledRule:
 
     rule: Rule
     conditions: tuple[CompiledCondition, ...]
+    description: str  # the conditions in plain words ("country in [DE, AT] and employees 200..999")
 
     def mismatch(self, inp: RoutingInput, regions: Mapping[str, tuple[str, ...]]) -> str | None:
         """None when every condition holds, else the first reason one does not."""
@@ -237,14 +240,11 @@ class CompiledRule:
                 return failure
         return None
 
-    def describe(self) -> str:
-        """The conditions in plain words ("country in [DE, AT] and employees 200-999")."""
-        return describe_conditions(self.rule.when)
-
 
 def compile_rule(rule: Rule) -> CompiledRule:
     """Compile every condition of ``rule``."""
-    return CompiledRule(rule, tuple(compile_condition(k, v) for k, v in rule.when.items()))
+    conditions = tuple(compile_condition(k, v) for k, v in rule.when.items())
+    return CompiledRule(rule, conditions, describe_conditions(rule.when))
 
 
 def describe_conditions(when: Mapping[str, Condition]) -> str:

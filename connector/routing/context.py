@@ -66,6 +66,8 @@ class RouteContext:
     def _skip(self, rep: Rep, requirements: tuple[Requirement, ...], ignore_hours: bool) -> Skip | None:
         if rep.email in self.excluded:
             return Skip("primary_owner", "already the primary owner of this lead")
+        if rep.email in self.input.exclude_owners:
+            return Skip("previous_owner", "previous owner of this lead (re-routed after the SLA passed)")
         found = crm_skip(rep.email, self.owner(rep.email), self.owners_known)
         if found is not None:
             return found

@@ -31,6 +31,8 @@ class RoutingInput:
     grade: str | None = None  # e.g. "A1"
     score_breakdown: tuple[str, ...] = ()  # human-readable lines from scoring
     outcome: str | None = None  # qualification outcome hint, e.g. "route", "nurture"
+    # Owners who must not get the lead again (an SLA re-route skips the owners who let it go stale).
+    exclude_owners: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ SkipCode = Literal[
     "language",
     "product",
     "primary_owner",
+    "previous_owner",
 ]
 
 

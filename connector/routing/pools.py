@@ -137,4 +137,5 @@ _CODE_WORDS = {
     "language": "not speaking the language",
     "product": "not selling the product",
     "primary_owner": "already primary owner",
+    "previous_owner": "previous owner",
 }
