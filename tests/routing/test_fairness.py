@@ -89,3 +89,15 @@ def test_rep_away_does_not_lose_standing_and_others_absorb_the_load():
     assert counts == {"a@x.com": 35, "b@x.com": 5}
     # b was skipped (capped), not charged: b's expected only grew while b was eligible.
     assert round(ledger.entry("all", "b@x.com").expected, 6) <= 5.5
+
+
+def test_least_loaded_prefers_the_rep_with_the_fewest_open_leads_per_weight():
+    from connector.routing.model import Snapshot
+
+    reps = [rep("a@x.com", weight=2), rep("b@x.com"), rep("c@x.com")]
+    config = routing(reps, [{"name": "all", "reps": [r["email"] for r in reps], "strategy": "least_loaded"}])
+    snapshot = Snapshot(open_leads={"a@x.com": 10, "b@x.com": 4, "c@x.com": 6})
+    ledger = LedgerState()
+    owners = [decide(config, lead(i), snapshot=snapshot, ledger=ledger).owner for i in range(4)]
+    # Loads per weight: a 10/2 = 5, b 4, c 6. b takes leads until level with a (5), then a and b alternate.
+    assert owners == ["b@x.com", "a@x.com", "b@x.com", "a@x.com"]
