@@ -140,3 +140,25 @@ def test_a_dedicated_faulty_sandbox_is_reproducible():
 
     first = statuses()
     assert first == statuses() and any(s >= 500 for s in first) and 200 in first
+
+
+@pytest.mark.parametrize(("spec", "statuses"), [("salesforce:5xx=1", {500, 502, 503}), ("salesforce:429=1", {429})])
+def test_salesforce_client_sees_injected_errors(sandbox, sf, spec, statuses):
+    from simple_salesforce.exceptions import SalesforceGeneralError
+
+    sandbox.admin.set_faults(spec)
+    with pytest.raises(SalesforceGeneralError) as info:
+        sf.query("SELECT Id FROM Lead")
+    assert info.value.status in statuses
+    assert info.value.content[0]["errorCode"] in ("SERVER_UNAVAILABLE", "REQUEST_LIMIT_EXCEEDED")
+
+
+def test_salesforce_budget_refusal_reaches_the_client_as_refused_request(sandbox, sf):
+    from simple_salesforce.exceptions import SalesforceRefusedRequest
+
+    sandbox.admin.set_limits("professional", salesforce_daily=1)
+    sf.query("SELECT Id FROM Lead")
+    assert sf.api_usage["api-usage"].used == 1
+    with pytest.raises(SalesforceRefusedRequest) as info:
+        sf.query("SELECT Id FROM Lead")
+    assert info.value.content[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
