@@ -80,6 +80,7 @@ class SandboxServer:
         self._thread: threading.Thread | None = None
         self._server: DualServer | None = None
         self._failure: BaseException | None = None
+        self._admin: SandboxAdmin | None = None
         self.seeded: dict[str, int] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -131,6 +132,9 @@ class SandboxServer:
         with contextlib.suppress(RuntimeError):  # the loop may already be gone after a failure
             self._loop.call_soon_threadsafe(server.request_stop)
         self._thread.join(timeout=10)
+        if self._admin is not None:
+            self._admin.session.close()
+            self._admin = None
         for sock in (server.listeners.http, server.listeners.https):
             if sock is not None:
                 sock.close()
@@ -178,8 +182,10 @@ class SandboxServer:
 
     @property
     def admin(self) -> SandboxAdmin:
-        """A requests-based client for the admin surface."""
-        return SandboxAdmin(self.admin_url)
+        """A requests-based client for the admin surface (one per server: it keeps its connection alive)."""
+        if self._admin is None:
+            self._admin = SandboxAdmin(self.admin_url)
+        return self._admin
 
     # -- helpers ----------------------------------------------------------------------------------
     def call(self, fn: Callable[..., T], *args: Any, timeout: float = 30.0) -> T:
