@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from connector.config.actions import ActionsConfig
+from connector.config.analytics import AnalyticsConfig
 from connector.config.crm import CrmsConfig
 from connector.config.enrichment import EnrichmentConfig
 from connector.config.matching import MatchingConfig
@@ -39,3 +40,4 @@ class LeadrelayConfig(StrictModel):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
