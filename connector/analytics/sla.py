@@ -1,0 +1,256 @@
+"""The first-touch SLA: remind before the deadline, re-route an untouched lead to someone else, escalate repeats.
+
+Each current assignment of a routed lead gets a deadline: its window (``analytics.sla``: per rule, per stage, or
+the default) counted in the owner's working hours from the moment it was routed. The sweep (schedule it every
+few minutes; ``Relay`` users call ``sweep`` after ``tick``):
+
+* records first touches from the cache (``touches.detect_first_touches``); a touched assignment is done;
+* logs ``sla_reminder`` once when the deadline is ``remind_before_minutes`` away (a log event, so any log shipper
+  or alerting rule can turn it into a message; the outbox has no reminder effect);
+* past the deadline, re-routes the lead through the cascade with every previous owner excluded (skip reason
+  "previous owner"), through the outbox like any decision, and records the reassignment;
+* once a lead has been re-routed ``max_reassignments`` times, escalates instead: ``sla_escalated`` is logged
+  naming ``escalate_to`` and the lead is left with its owner for the manager to act on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+from connector.analytics import store
+from connector.analytics.touches import detect_first_touches
+from connector.cache import queries
+from connector.config.analytics import AnalyticsConfig
+from connector.config.routing import WEEKDAYS, Rep
+from connector.db import transaction
+from connector.logs import get_logger
+from connector.models import Lead, Owner
+from connector.outbox import store as outbox_store
+from connector.pipeline import LeadPipeline, intake
+from connector.pipeline.act import assignment_for, new_decision_id
+from connector.routing.model import Decision, Snapshot
+
+log = get_logger("leadrelay.analytics.sla")
+_OPEN_LEAD_WINDOW_MS = 7 * 86_400_000  # the pipeline's own window for open-lead caps
+
+_UNTOUCHED = """
+SELECT p.lead_id, p.decision_id, d.owner, d.decided_at_ms, d.stage, d.rule
+FROM pipeline_leads p
+JOIN routing_decisions d ON d.id = (
+    SELECT id FROM routing_decisions WHERE lead_id = p.lead_id ORDER BY decided_at_ms DESC, id DESC LIMIT 1)
+LEFT JOIN analytics_touches t ON t.decision_id = p.decision_id
+LEFT JOIN analytics_sla s ON s.decision_id = p.decision_id
+WHERE p.status = 'routed' AND p.decision_id IS NOT NULL AND t.decision_id IS NULL AND s.outcome IS NULL
+  AND d.final_fallback = 0 AND d.owner NOT LIKE 'queue:%'
+"""
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def working_deadline(rep: Rep | None, start: datetime, minutes: int) -> datetime:
+    """``start`` plus ``minutes`` of the rep's working time (their hours, days and zone); wall-clock without a rep."""
+    if rep is None:
+        return start + timedelta(minutes=minutes)
+    zone, hours = _zone(rep.timezone), rep.hours_by_day()
+    local, remaining = start.astimezone(zone), float(minutes)
+    day = local.date()
+    for _ in range(366):  # a year without a working minute means the hours are empty: fall back to wall clock
+        midnight = datetime.combine(day, clock(), tzinfo=zone)
+        for first, last in hours[WEEKDAYS[day.weekday()]]:
+            begin, end = max(midnight + timedelta(minutes=first), local), midnight + timedelta(minutes=last)
+            if begin >= end:
+                continue
+            available = (end - begin).total_seconds() / 60
+            if available >= remaining:
+                return (begin + timedelta(minutes=remaining)).astimezone(start.tzinfo or UTC)
+            remaining -= available
+        day += timedelta(days=1)
+    return start + timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """One SLA re-route: the lead, who let it go stale, who has it now."""
+
+    lead_id: str
+    from_owner: str
+    to_owner: str
+    final_fallback: bool
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    touched: int = 0
+    reminded: list[str] = field(default_factory=list)
+    rerouted: list[Reassignment] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Open:
+    lead_id: str
+    decision_id: str
+    owner: str
+    decided_ms: int
+    stage: str
+    rule: str | None
+
+
+class SlaSweeper:
+    """Applies the first-touch SLA to a pipeline's routed leads (same database, router and config)."""
+
+    def __init__(self, pipeline: LeadPipeline) -> None:
+        store.install(pipeline.db)
+        self.pipeline = pipeline
+        self.db: sqlite_utils.Database = pipeline.db
+
+    @property
+    def settings(self) -> AnalyticsConfig:
+        """The analytics section of the pipeline's current config."""
+        return self.pipeline.loaded.config.analytics
+
+    def sweep(self, now: datetime | None = None) -> SweepResult:
+        """Record touches, then remind, re-route or escalate every untouched assignment as its deadline says."""
+        moment = now or datetime.now(UTC)
+        now_ms = _ms(moment)
+        result = SweepResult(touched=len(detect_first_touches(self.db, now_ms=now_ms)))
+        if not self.settings.sla.enabled:
+            return result
+        for row in [_Open(*r) for r in self.db.conn.execute(_UNTOUCHED)]:
+            deadline = self._deadline(row)
+            if now_ms >= deadline:
+                self._expire(row, moment, result)
+            elif self._remind_due(row, deadline, now_ms):
+                self._remind(row, deadline, now_ms)
+                result.reminded.append(row.lead_id)
+        return result
+
+    # -- deadlines ------------------------------------------------------------------------------------------------
+    def _deadline(self, row: _Open) -> int:
+        found = self.db.conn.execute("SELECT deadline_ms FROM analytics_sla WHERE decision_id = ?", (row.decision_id,))
+        stored = found.fetchone()
+        if stored is not None:
+            return int(stored[0])
+        minutes = self.settings.sla_minutes(row.stage, row.rule)
+        rep = self.pipeline.loaded.config.routing.rep(row.owner)
+        start = datetime.fromtimestamp(row.decided_ms / 1000, UTC)
+        deadline = _ms(working_deadline(rep, start, minutes))
+        with transaction(self.db) as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO analytics_sla (decision_id, lead_id, owner, deadline_ms) VALUES (?, ?, ?, ?)",
+                (row.decision_id, row.lead_id, row.owner, deadline),
+            )
+        return deadline
+
+    def _remind_due(self, row: _Open, deadline: int, now_ms: int) -> bool:
+        before = self.settings.sla.remind_before_minutes
+        if before == 0 or now_ms < deadline - before * 60_000:
+            return False
+        reminded = self.db.conn.execute(
+            "SELECT reminded_ms FROM analytics_sla WHERE decision_id = ?", (row.decision_id,)
+        ).fetchone()
+        return reminded is not None and reminded[0] is None
+
+    def _remind(self, row: _Open, deadline: int, now_ms: int) -> None:
+        with transaction(self.db) as conn:
+            conn.execute("UPDATE analytics_sla SET reminded_ms = ? WHERE decision_id = ?", (now_ms, row.decision_id))
+        log.warning("sla_reminder", lead_id=row.lead_id, owner=row.owner, minutes_left=(deadline - now_ms) // 60_000)
+
+    # -- expiry ---------------------------------------------------------------------------------------------------
+    def _expire(self, row: _Open, moment: datetime, result: SweepResult) -> None:
+        done = self.db.conn.execute(
+            "SELECT COUNT(*) FROM analytics_reassignments WHERE lead_id = ?", (row.lead_id,)
+        ).fetchone()[0]
+        if done >= self.settings.sla.max_reassignments:
+            self._settle(row, "escalated", _ms(moment))
+            log.warning("sla_escalated", lead_id=row.lead_id, owner=row.owner, manager=self.settings.sla.escalate_to)
+            result.escalated.append(row.lead_id)
+            return
+        moved = self._reroute(row, moment)
+        if moved is not None:
+            result.rerouted.append(moved)
+
+    def _settle(self, row: _Open, outcome: str, now_ms: int, conn: sqlite3.Connection | None = None) -> None:
+        sql = "UPDATE analytics_sla SET outcome = ?, settled_ms = ? WHERE decision_id = ?"
+        if conn is not None:
+            conn.execute(sql, (outcome, now_ms, row.decision_id))
+            return
+        with transaction(self.db) as own:
+            own.execute(sql, (outcome, now_ms, row.decision_id))
+
+    def _reroute(self, row: _Open, moment: datetime) -> Reassignment | None:
+        lead = queries.person_by_id(self.db, row.lead_id)
+        if lead is None:  # deleted in the CRM since routing: nothing to re-route
+            self._settle(row, "gone", _ms(moment))
+            return None
+        now_ms = _ms(moment)
+        prepared = self.pipeline.preparer.prepare(lead, now_ms)
+        previous = self._previous_owners(row.lead_id)
+        inp = replace(prepared.routing_input(), exclude_owners=previous)
+        owners = {o.key: o for o in queries.iter_owners(self.db)}
+        snapshot = Snapshot(owners=owners, open_leads=self._open_leads(now_ms), owners_known=bool(owners))
+        config = self.pipeline.loaded.config
+        moved: list[Reassignment] = []
+
+        def act(conn: sqlite3.Connection, decision: Decision) -> None:
+            decision_id = new_decision_id()
+            assignment = assignment_for(
+                decision_id,
+                decision,
+                prepared,
+                owners=owners,
+                previous_owner_id=_native_owner(owners.get(row.owner), lead, conn),
+                twins=tuple(p for p in queries.people_by_email(self.db, lead.email or "") if p.crm != lead.crm),
+                config=config,
+                now_ms=now_ms,
+            )
+            outbox_store.enqueue(conn, assignment, config.actions)
+            why = f"re-routed to {decision.owner}: {row.owner} did not touch it within the SLA"
+            intake.mark(conn, lead, "routed", why, decision_id=decision_id, now_ms=now_ms)
+            conn.execute(
+                "INSERT INTO analytics_reassignments (lead_id, from_owner, to_owner, from_decision_id,"
+                " to_decision_id, at_ms, reason) VALUES (?, ?, ?, ?, ?, ?, 'sla')",
+                (row.lead_id, row.owner, decision.owner, row.decision_id, decision_id, now_ms),
+            )
+            self._settle(row, "rerouted", now_ms, conn)
+            moved.append(Reassignment(row.lead_id, row.owner, decision.owner, decision.final_fallback))
+
+        self.pipeline.router.route_many([inp], snapshot, moment, stage=row.stage, on_decided=act)
+        for item in moved:
+            log.warning("sla_rerouted", lead_id=item.lead_id, from_owner=item.from_owner, to_owner=item.to_owner)
+        return moved[0] if moved else None
+
+    def _previous_owners(self, lead_id: str) -> tuple[str, ...]:
+        rows = self.db.conn.execute("SELECT DISTINCT owner FROM routing_decisions WHERE lead_id = ?", (lead_id,))
+        return tuple(sorted(str(r[0]) for r in rows if not str(r[0]).startswith("queue:")))
+
+    def _open_leads(self, now_ms: int) -> dict[str, int]:
+        rows = self.db.conn.execute(
+            "SELECT owner, COUNT(*) FROM routing_decisions WHERE decided_at_ms >= ? GROUP BY owner",
+            (now_ms - _OPEN_LEAD_WINDOW_MS,),
+        )
+        return {str(owner): int(n) for owner, n in rows}
+
+
+def _native_owner(owner: Owner | None, lead: Lead, conn: sqlite3.Connection) -> str | None:
+    """The owner id the CRM should hold now (the compare-and-set base): the stale owner's, else what the cache has."""
+    if owner is not None and owner.crm_ids.get(lead.crm):
+        return owner.crm_ids[lead.crm]
+    row = conn.execute("SELECT owner_native_id FROM cache_people WHERE id = ?", (lead.id,)).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
