@@ -50,6 +50,10 @@ def _register() -> None:
 
     cli.add_command(match_command)
 
+    from connector.run_cli import run_command
+
+    cli.add_command(run_command)
+
 
 _register()
 

@@ -118,8 +118,12 @@ class Relay:
         progress: ProgressSink | None = None,
         parts: CrmParts | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        route_db: sqlite_utils.Database | None = None,
     ) -> Relay:
-        """Open the database named by the config and build every part from it (``parts`` overrides the CRM side)."""
+        """Open the database named by the config and build every part from it (``parts`` overrides the CRM side).
+
+        ``route_db`` gives the pipeline its own connection (the daemon routes API leads from another thread).
+        """
         config = loaded.config
         db = open_cache(config.database)
         outbox_store.install(db)
@@ -127,7 +131,7 @@ class Relay:
         engine = SyncEngine(
             db, parts.readers, overlap_ms=overlaps_ms(config.crms), progress=progress, should_stop=should_stop
         )
-        pipeline = LeadPipeline(db, loaded)
+        pipeline = LeadPipeline(route_db or db, loaded)
         worker = OutboxWorker(db, parts.performers, config.actions.outbox)
         return cls(db, loaded, engine, pipeline, worker)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from connector.config.actions import ActionsConfig
 from connector.config.analytics import AnalyticsConfig
 from connector.config.crm import CrmsConfig
+from connector.config.daemon import DaemonConfig
 from connector.config.enrichment import EnrichmentConfig
 from connector.config.matching import MatchingConfig
 from connector.config.pipeline import PipelineConfig
@@ -40,4 +41,5 @@ class LeadrelayConfig(StrictModel):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
