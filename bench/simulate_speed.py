@@ -113,9 +113,10 @@ def main() -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         report = simulate(candidate, history_since(db, START - timedelta(days=1)))
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    moved = sum(1 for c in report.changes if c.route_changed)
     print(
-        f"simulated {report.total} leads: {len(report.changes)} change owner, "
-        f"{len(report.fallbacks)} reach the final fallback (before: {report.fallbacks_before})"
+        f"simulated {report.total} leads: {len(report.changes)} change owner ({moved} by a different route, the rest"
+        f" by rotation), {len(report.fallbacks)} reach the final fallback (before: {report.fallbacks_before})"
     )
     print(f"wall: {elapsed:.1f} s ({report.total / elapsed:,.0f} leads/s)")
     print(f"cpu:  {cpu:.1f} s ({report.total / cpu:,.0f} leads per CPU-second)")
