@@ -1,0 +1,77 @@
+"""1,000 contacts created at once: every webhook event is stored once and every lead is decided exactly once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from daemon_harness import ENV, WEBHOOK_SECRET, free_port, go_live_now, wait_for, write_config
+
+from adapters.slack.standin import SlackStandIn
+from connector.daemon import Daemon
+from connector.web.app import create_app
+from connector.web.server import WebServer
+
+LEADS = 1000
+
+
+@pytest.fixture
+def running(tmp_path: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Daemon, str]]:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    with SlackStandIn() as slack:
+        port = free_port()
+        loaded = write_config(tmp_path, sandbox, slack.base_url, port=port, poll_s=3600, webhooks=True)
+        go_live_now(loaded)
+        daemon = Daemon(loaded)
+        server = WebServer(create_app(daemon), "127.0.0.1", port).start()
+        loop = threading.Thread(target=daemon.run, daemon=True)
+        loop.start()
+        try:
+            yield daemon, f"http://127.0.0.1:{port}"
+        finally:
+            daemon.request_stop()
+            loop.join(30)
+            server.stop()
+            daemon.close()
+
+
+def _create_contacts(sandbox: Any, n: int) -> list[str]:
+    ids: list[str] = []
+    for start in range(0, n, 100):
+        inputs = [
+            {"properties": {"email": f"lead{i}@burst-example.com", "firstname": "Lee", "lastname": f"Burst{i}",
+                            "company": f"Burst Example {i}", "country": "Germany"}}
+            for i in range(start, min(n, start + 100))
+        ]  # fmt: skip
+        answer = requests.post(
+            f"{sandbox.hubspot_url}/crm/v3/objects/contacts/batch/create",
+            json={"inputs": inputs},
+            headers={"Authorization": "Bearer sandbox-token"},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        ids.extend(str(r["id"]) for r in answer.json()["results"])
+    return ids
+
+
+def test_a_burst_of_webhooks_is_stored_and_routed_once(running, sandbox):
+    daemon, url = running
+    sandbox.admin.set_webhooks(f"{url}/webhooks/hubspot", WEBHOOK_SECRET, properties=["email"])
+    ids = {f"hubspot:contacts:{n}" for n in _create_contacts(sandbox, LEADS)}
+    db = daemon.route_db
+
+    def decided() -> int:
+        rows = db.conn.execute("SELECT lead_id FROM pipeline_leads").fetchall()
+        return len(ids & {r[0] for r in rows})
+
+    wait_for(lambda: decided() == LEADS, 60, what="every burst lead decided", every_s=0.25)
+    stored = db.conn.execute("SELECT COUNT(*), COUNT(DISTINCT object_id) FROM webhook_events").fetchone()
+    assert stored == (LEADS, LEADS), "each creation event stored once"
+    delivered = sandbox.admin.webhooks()
+    assert delivered["events_delivered"] == LEADS and delivered["batches_dropped"] == 0
+    twice = db.conn.execute("SELECT lead_id FROM routing_decisions GROUP BY lead_id HAVING COUNT(*) > 1").fetchall()
+    assert twice == [], "no lead decided twice"
