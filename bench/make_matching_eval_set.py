@@ -394,12 +394,14 @@ def add_subsidiaries(world: World, parents: list[Account]) -> list[tuple[Account
     return out
 
 
+LEGAL_FORMS = sorted({form for country in COUNTRIES.values() for form in country[1]}, key=len, reverse=True)
+
+
 def cleaned_brand(name: str) -> str:
-    """The name without its legal form, as a person would type it."""
-    for country in COUNTRIES.values():
-        for form in sorted(country[1], key=len, reverse=True):
-            if name.endswith(" " + form):
-                return name[: -len(form) - 1]
+    """The name without its legal form, as a person would type it (longest form first: "Pty Ltd" before "Ltd")."""
+    for form in LEGAL_FORMS:
+        if name.endswith(" " + form):
+            return name[: -len(form) - 1]
     return name
 
 
@@ -604,6 +606,42 @@ def slug_words(text: str) -> list[str]:
     return [slug(w).rstrip("s") for w in text.split() if slug(w)]
 
 
+def short_brand_leads(world: World, unique_count: int, shared_count: int) -> None:
+    """People often type only the brand ("Toyota" for "Toyota Motor Corporation").
+
+    When exactly one account's name starts with that brand, that account is the answer; when two unrelated accounts
+    do ("Veltorix Logistics", "Veltorix Analytics"), a careful human would not pick one, so the label is none.
+    """
+    by_brand: dict[str, list[Account]] = {}
+    for account in world.accounts:
+        words = cleaned_brand(account.name).split()
+        if words and words[0].isalpha() and len(words[0]) >= 5:
+            by_brand.setdefault(words[0], []).append(account)
+    unique, shared = [], []
+    for brand, accounts in sorted(by_brand.items()):
+        if world.taken(brand) or any(brand.lower() in slug_words(a.name)[1:] for a in world.accounts):
+            continue
+        if len(accounts) == 1 and len(cleaned_brand(accounts[0].name).split()) >= 2:
+            unique.append((brand, accounts[0]))
+        elif len({a.parent_id or a.id for a in accounts}) >= 2 and _distinct_second_words(accounts):
+            shared.append(brand)
+    for brand, account in world.rng.sample(unique, min(unique_count, len(unique))):
+        typed = world.rng.choice([brand, brand.upper(), brand.lower()])
+        world.add_lead(
+            f"{world.person()}@{world.rng.choice(FREE_MAIL)}", typed, "", account.id, "name", "name_short_brand"
+        )
+    for brand in world.rng.sample(shared, min(shared_count, len(shared))):
+        world.add_lead(
+            f"{world.person()}@{world.rng.choice(FREE_MAIL)}", brand, "", "", "none", "none_short_brand_shared"
+        )
+
+
+def _distinct_second_words(accounts: list[Account]) -> bool:
+    """Accounts that differ after the brand ("Xanrais Games" / "Xanrais Partners"), not re-spelt duplicates."""
+    seconds = [tuple(slug_words(cleaned_brand(a.name))[1:2]) for a in accounts]
+    return all(seconds) and len(set(seconds)) == len(seconds)
+
+
 def free_mail_only_leads(world: World, count: int) -> None:
     for i in range(count):
         company = world.rng.choice(["", "N/A", "-", "none", "Self-employed", "student", "Freelance", "unknown"])
@@ -673,6 +711,7 @@ def generate(seed: int) -> World:
     disposable_name_leads(world, plain, 20)
     unknown_company_leads(world, targets, 160)
     free_mail_only_leads(world, 40)
+    short_brand_leads(world, 40, 20)
     return world
 
 

@@ -14,7 +14,7 @@ from connector.config.matching import MatchingConfig
 from connector.matching import explain
 from connector.matching.freemail import free_mail_domains
 from connector.matching.index import AccountIndex
-from connector.matching.names import NameKey, name_key, name_similarity
+from connector.matching.names import NameKey, is_leading_part, name_key, name_similarity
 from connector.matching.result import AccountMatch, CandidateMethod, MatchCandidate, MatchMethod, PersonLookup
 from connector.models import Account, Lead
 from connector.normalize import optional, registered_domain
@@ -24,6 +24,9 @@ DOMAIN_CONFIDENCE = 0.95  # a domain names the employer, but shared and stale do
 DOMAIN_NAME_BONUS = 0.04  # among accounts sharing a domain, the one named like the typed company wins
 DOMAIN_TIE_MARGIN = 0.01  # domain scores differ only by the name bonus: closer than this is the same company
 ACRONYM_SCORE = 0.85  # "IBM" for "International Business Machines": strong, but acronyms do collide
+# "Toyota" typed for "Toyota Motor Corporation": people type the short brand. Enough to match when it is the only
+# such account; two accounts starting with the same brand tie and the matcher abstains.
+LEADING_PART_SCORE = 0.85
 
 _DEFAULT_CONFIG = MatchingConfig()
 
@@ -34,6 +37,7 @@ class _Scored:
     score: float
     method: CandidateMethod
     note: str | None = None  # why a family is represented by this account (parent policy), if not obvious
+    extends: bool = False  # the typed name is the start of this account's longer name ("Toyota" / "Toyota Motor")
 
 
 @dataclass(frozen=True)
@@ -183,8 +187,11 @@ def _score_names(typed: NameKey, index: AccountIndex, limit: int) -> list[_Score
         if account is None or own is None:
             continue
         similarity = name_similarity(typed, own, weight, index.knows_token)
+        extends = is_leading_part(typed, own, weight)
         if _is_acronym_of(typed, own) and similarity < ACRONYM_SCORE:
             scored.append(_Scored(account, ACRONYM_SCORE, "acronym"))
+        elif extends:
+            scored.append(_Scored(account, max(similarity, LEADING_PART_SCORE), "name", extends=True))
         elif similarity > 0:
             scored.append(_Scored(account, similarity, "name"))
     return scored
@@ -212,6 +219,10 @@ def _decide(
     best = representatives[0]
     margin = DOMAIN_TIE_MARGIN if method == "domain" else config.near_tie_margin
     contenders = [s for s in representatives if s.score >= best.score - margin]
+    if best.extends:
+        # "Xanrais" typed, accounts "Xanrais Partners" and "Xanrais Games": whatever the generic-word weights say,
+        # every account whose name starts with the typed brand is equally plausible.
+        contenders += [s for s in representatives if s.extends and s not in contenders]
     if len(contenders) > 1 and lead.country:
         local = [s for s in contenders if s.account.country == lead.country]
         if 0 < len(local) < len(contenders):
@@ -250,14 +261,14 @@ def _represent(members: list[_Scored], lead: Lead, index: AccountIndex, config: 
         root = index.get(index.root_of(ranked[0].account.id))
         assert root is not None
         note = explain.rolled_up(ranked[0].account, root) if root.id != ranked[0].account.id else None
-        return _Scored(root, top, ranked[0].method, note)
+        return _Scored(root, top, ranked[0].method, note, ranked[0].extends)
     chosen = ranked[0]
     if lead.country and chosen.account.country != lead.country:
         local = [s for s in ranked if s.account.country == lead.country and s.score >= config.min_confidence]
         if local:
             note = explain.child_by_country(lead.country, local[0].account, chosen.account)
-            return _Scored(local[0].account, top, local[0].method, note)
-    return _Scored(chosen.account, top, chosen.method)
+            return _Scored(local[0].account, top, local[0].method, note, chosen.extends)
+    return _Scored(chosen.account, top, chosen.method, extends=chosen.extends)
 
 
 def _break_ties(contenders: list[_Scored], config: MatchingConfig, reasons: list[str]) -> _Scored:

@@ -28,6 +28,7 @@ _CONNECTORS = frozenset({"and", "und", "the"})
 _ACRONYM_SKIP = frozenset({"of", "the", "and", "for", "de", "du", "des", "la", "le", "von", "van", "y", "et"})
 _INITIALS = re.compile(r"\b(?:\w\.){2,}(?:\w\b)?")  # "s.a.p." / "a.b.c"
 _SEPARATORS = re.compile(r"[^\w]+")
+_WEB_SUFFIX = re.compile(r"(?<=\w)\.(?:com|net|org|io|ai|co)\b")
 
 # Words that say little about which company is meant; weighted by GENERIC_WEIGHT on top of the index's IDF
 # (stemmed into GENERIC_WORDS below).
@@ -103,6 +104,7 @@ def name_key(raw: str | None) -> NameKey | None:
 
 def _tokens(text: str) -> list[str]:
     folded = fold_text(text).replace("&", " and ").replace("+", " and ")
+    folded = _WEB_SUFFIX.sub("", folded)  # "Amazon.com, Inc." is Amazon
     folded = _INITIALS.sub(lambda m: m.group().replace(".", ""), folded)
     folded = folded.replace("'", "").replace("’", "")
     return [_stem(t) for t in _SEPARATORS.split(folded) if t and t != "_"]
@@ -228,8 +230,8 @@ def name_similarity(
     if lead.key == account.key or lead.compact == account.compact:
         return 1.0
     typos = _typo_pairs([t for t in lead.tokens if not known(t)], account.tokens)
-    lead_cover = _coverage(lead.tokens, set(account.tokens), typos, weight)
-    account_cover = _coverage(account.tokens, set(lead.tokens), _reverse(typos), weight)
+    lead_cover = _coverage(lead.tokens, account.tokens, typos, weight)
+    account_cover = _coverage(account.tokens, lead.tokens, _reverse(typos), weight)
     total = lead_cover + account_cover
     tokens_score = 0.0 if total == 0 else 2 * lead_cover * account_cover / total
     if len(lead.tokens) == len(account.tokens) or all(known(t) for t in lead.tokens):
@@ -264,15 +266,32 @@ def _reverse(pairs: dict[str, tuple[str, float]]) -> dict[str, tuple[str, float]
 
 
 def _coverage(
-    tokens: Sequence[str], other: set[str], typos: dict[str, tuple[str, float]], weight: Callable[[str], float]
+    tokens: Sequence[str], other: Sequence[str], typos: dict[str, tuple[str, float]], weight: Callable[[str], float]
 ) -> float:
-    """Weighted share of ``tokens`` found in ``other``, exactly or through an accepted typo pair."""
+    """Weighted share of ``tokens`` found in ``other``, exactly or through an accepted typo pair.
+
+    Words are matched as a multiset: "Johnson" covers one "johnson" of "Johnson & Johnson", not both.
+    """
+    unmatched = list(other)
     total = matched = 0.0
     for token in tokens:
         w = weight(token)
         total += w
-        if token in other:
+        if token in unmatched:
+            unmatched.remove(token)
             matched += w
         elif token in typos:
             matched += w * typos[token][1]
     return matched / total if total else 0.0
+
+
+def is_leading_part(lead: NameKey, account: NameKey, weight: Callable[[str], float]) -> bool:
+    """True when the typed name is the distinctive start of the account's name ("Toyota" / "Toyota Motor Corp")."""
+    count = len(lead.tokens)
+    return (
+        count < len(account.tokens)
+        and account.tokens[:count] == lead.tokens
+        and len(lead.compact) >= 3
+        and prior_weight(lead.tokens[0]) == 1.0
+        and weight(lead.tokens[0]) > 0
+    )

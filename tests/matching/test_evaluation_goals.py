@@ -22,7 +22,17 @@ def result():
 def test_the_set_is_big_and_varied_enough(result):
     assert sum(result.expected.values()) >= 500
     assert result.expected["domain"] >= 200 and result.expected["name"] >= 200 and result.expected["none"] >= 150
-    for category in ("name_typo", "name_acronym", "name_lookalike_account", "none_shares_root", "free_mail_no_company"):
+    hard_cases = (
+        "name_typo",
+        "name_acronym",
+        "name_lookalike_account",
+        "name_short_brand",
+        "none_shares_root",
+        "none_short_brand_shared",
+        "free_mail_no_company",
+        "subsidiary_shared_domain_country",
+    )
+    for category in hard_cases:
         assert result.category_total[category] >= 20
 
 

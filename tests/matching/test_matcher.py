@@ -169,6 +169,25 @@ def test_country_breaks_a_near_tie_between_different_companies():
     assert any("country FR" in reason for reason in match.reasons)
 
 
+def test_a_typed_brand_finds_the_one_account_whose_name_starts_with_it():
+    index = index_of(account("t", "Toyota Motor Corporation"), account("f", "Ford Motor Company"))
+    match = match_account(lead("x@gmail.com", "Toyota"), index)
+    assert (match.account_id, match.method, match.confidence) == ("t", "name", 0.85)
+
+
+def test_a_typed_brand_shared_by_two_companies_is_left_for_review():
+    index = index_of(account("p", "Xanrais Partners Corp"), account("g", "Xanrais Games N.V."))
+    match = match_account(lead("x@gmail.com", "Xanrais"), index)
+    assert match.account_id is None
+    assert {c.account_id for c in match.candidates} == {"p", "g"}
+
+
+def test_one_word_does_not_cover_a_repeated_word():
+    index = index_of(account("jj", "Johnson & Johnson"), account("jc", "Johnson Controls International plc"))
+    assert match_account(lead("x@gmail.com", "Johnson"), index).account_id is None
+    assert match_account(lead("x@gmail.com", "Johnson and Johnson"), index).account_id == "jj"
+
+
 def test_name_matching_can_be_switched_off(index):
     assert match_account(lead("x@gmail.com", "Acme"), index, None, MatchingConfig(name_matching=False)).method == "none"
 

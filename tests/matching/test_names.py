@@ -23,6 +23,8 @@ from connector.matching.names import GENERIC_WORDS, name_key, name_similarity, p
         ("Acme Intl", "acme international"),
         ("Acme UK Ltd", "acme uk"),  # "UK" locates a subsidiary; it is not a legal form here
         ("Nordic Ørsted Energi A/S", "nordic orsted energi"),
+        ("Amazon.com, Inc.", "amazon"),
+        ("salesforce.com, inc.", "salesforce"),
         ("AG", "ag"),  # nothing but a legal form: keep the word rather than lose the name
         ("株式会社サクラ", "株式会社サクラ"),
     ],
