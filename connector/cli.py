@@ -54,6 +54,10 @@ def _register() -> None:
 
     cli.add_command(run_command)
 
+    from connector.report_cli import register as register_reports
+
+    register_reports(cli)
+
 
 _register()
 

@@ -11,6 +11,7 @@ import sqlite_utils
 
 MON = int(datetime(2026, 11, 2, tzinfo=UTC).timestamp() * 1000)  # a Monday, 00:00 UTC
 HOUR = 3_600_000
+DAY = 24 * HOUR
 QUEUE = "queue:hubspot:900"
 
 
