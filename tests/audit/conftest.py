@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ import sqlite_utils
 from connector.cache.schema import migrate_cache
 from connector.db import connect
 
-NOW = 1_800_000_000_000
+NOW = int(time.time() * 1000)  # the CLI audits at the real clock: the world is built around it
 HOUR = 3_600_000
 
 
