@@ -80,6 +80,7 @@ def receiver(sandbox) -> Iterator[Receiver]:
     yield rec
     sandbox.admin.set_webhooks(None)
     rec.server.shutdown()
+    rec.server.server_close()
 
 
 def test_sign_v3_matches_hubspots_own_check():
