@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from daemon_harness import WEBHOOK_SECRET, DaemonProcess, free_port, go_live_now, wait_for, write_config
+from daemon_harness import API_KEY, WEBHOOK_SECRET, DaemonProcess, free_port, go_live_now, wait_for, write_config
 
 from adapters.sandbox.generate import iter_seed
 from adapters.sandbox.inbound import InboundStream
@@ -108,7 +108,7 @@ def test_webhooks_alone_route_new_hubspot_leads(tmp_path, portal, slack):
         daemon.kill()
     logs = daemon.logs()
     assert '"event": "daemon_stopped"' in logs
-    for secret in (WEBHOOK_SECRET, "xoxb-standin", "sandbox-token"):
+    for secret in (WEBHOOK_SECRET, API_KEY, "xoxb-standin", "sandbox-token"):
         assert secret not in logs, "secrets never reach the logs"
 
 
