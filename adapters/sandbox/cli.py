@@ -7,14 +7,40 @@ import signal
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
 from adapters.sandbox.limits import PROFILES
 
 
-@click.group()
+class _SandboxGroup(click.Group):
+    """The ``sandbox`` group; ``generate`` (the data generator's command) is imported only when used, so every other
+    ``leadrelay`` command starts without loading the generator and its word lists."""
+
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {"generate": ("adapters.sandbox.generate", "generate_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(name for name in self.LAZY if self._lazy(name))})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._lazy(cmd_name)
+
+    def _lazy(self, name: str) -> click.Command | None:
+        if name not in self.LAZY:
+            return None
+        module_name, attribute = self.LAZY[name]
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None
+        command: click.Command = getattr(module, attribute)
+        return command
+
+
+@click.group(cls=_SandboxGroup)
 def sandbox() -> None:
     """Run and feed the local CRM sandbox (HubSpot + Salesforce APIs)."""
 
