@@ -1,0 +1,83 @@
+"""The SLA clock (working minutes in the owner's hours), reminders, windows per rule and escalation after the cap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from analytics.history import HOUR, MON
+from connector.analytics.sla import SlaSweeper, working_deadline
+from connector.config.loader import LoadedConfig
+from connector.config.root import LeadrelayConfig
+from connector.config.routing import Rep
+from connector.pipeline import LeadPipeline
+
+NINE_TO_FIVE = Rep(email="a@x.io", working_hours="09:00-17:00")
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)  # 2 Nov 2026 is a Monday
+
+
+@pytest.mark.parametrize(
+    ("rep", "start", "minutes", "deadline"),
+    [
+        (NINE_TO_FIVE, _at(2, 10), 60, _at(2, 11)),  # inside hours: plain addition
+        (NINE_TO_FIVE, _at(2, 16, 30), 60, _at(3, 9, 30)),  # 30 min today, 30 tomorrow morning
+        (NINE_TO_FIVE, _at(6, 16, 50), 20, _at(9, 9, 10)),  # Friday evening → Monday
+        (NINE_TO_FIVE, _at(7, 12), 60, _at(9, 10)),  # Saturday: the clock starts Monday 09:00
+        (Rep(email="b@x.io", timezone="America/New_York"), _at(2, 13), 30, _at(2, 14, 30)),  # 08:00 EST → 09:30
+        (Rep(email="c@x.io", working_hours={"mon": "09:00-12:00, 13:00-17:00"}), _at(2, 11, 30), 60, _at(2, 13, 30)),
+        (None, _at(7, 12), 90, _at(7, 13, 30)),  # an owner outside the rule file: wall clock
+    ],
+)
+def test_deadline_counts_working_minutes(rep, start, minutes, deadline):
+    assert working_deadline(rep, start, minutes) == deadline
+
+
+def _sweeper(db, routing, **sla):
+    config = LeadrelayConfig.model_validate({"routing": routing.model_dump(mode="json"), "analytics": {"sla": sla}})
+    return SlaSweeper(LeadPipeline(db, LoadedConfig(config, None, "v1")))
+
+
+def _routed(history, lead_id, owner="a@x.io", rule=None):
+    history.person(lead_id, created_ms=MON + 10 * HOUR)
+    return history.routed(lead_id, at_ms=MON + 10 * HOUR, owner=owner, rule=rule, pool="p")
+
+
+def test_reminder_once_before_the_deadline(db, history, routing):
+    _routed(history, "hubspot:contacts:1")
+    sweeper = _sweeper(db, routing, minutes=60, remind_before_minutes=15)
+    assert sweeper.sweep(_at(2, 10, 40)).reminded == []  # 20 min left
+    assert sweeper.sweep(_at(2, 10, 50)).reminded == ["hubspot:contacts:1"]
+    assert sweeper.sweep(_at(2, 10, 55)).reminded == []  # reminded already
+
+
+def test_window_per_rule_overrides_stage_and_default(db, history, routing):
+    _routed(history, "hubspot:contacts:1", rule="hot")
+    _routed(history, "hubspot:contacts:2", rule="cold")
+    sweeper = _sweeper(db, routing, minutes=60, by_rule={"hot": 5}, by_stage={"sdr": 240}, max_reassignments=0)
+    result = sweeper.sweep(_at(2, 10, 30))
+    assert result.escalated == ["hubspot:contacts:1"]  # 5 min window passed; the cold one has 4 h
+
+
+def test_escalates_after_the_reassignment_cap(db, history, routing):
+    decision = _routed(history, "hubspot:contacts:1")
+    for n in range(2):
+        db.conn.execute(
+            "INSERT INTO analytics_reassignments (lead_id, from_owner, to_owner, from_decision_id, to_decision_id,"
+            " at_ms, reason) VALUES ('hubspot:contacts:1', 'x', 'a@x.io', ?, ?, 0, 'sla')",
+            (f"old{n}", decision),
+        )
+    sweeper = _sweeper(db, routing, minutes=60, max_reassignments=2, escalate_to="boss@x.io")
+    result = sweeper.sweep(_at(3, 12))
+    assert (result.escalated, result.rerouted) == (["hubspot:contacts:1"], [])
+    assert sweeper.sweep(_at(4, 12)).escalated == []  # settled: not escalated again
+
+
+def test_touched_leads_are_left_alone(db, history, routing):
+    decision = _routed(history, "hubspot:contacts:1")
+    history.touched("hubspot:contacts:1", decision, owner="a@x.io", assigned_ms=MON + 10 * HOUR, at_ms=MON + 11 * HOUR)
+    result = _sweeper(db, routing, minutes=60, max_reassignments=0).sweep(_at(5, 12))
+    assert (result.escalated, result.rerouted, result.reminded) == ([], [], [])

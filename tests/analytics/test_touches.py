@@ -1,0 +1,46 @@
+"""First-touch detection from the synced record, per CRM signal, and its bookkeeping."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.history import HOUR, MON
+from connector.analytics.touches import detect_first_touches, first_touch
+
+ASSIGNED = MON + 10 * HOUR
+ISO_11 = "2026-11-02T11:00:00Z"
+SALES = "hs_last_sales_activity_timestamp"
+CONTACTED = "notes_last_contacted"
+
+
+@pytest.mark.parametrize(
+    ("crm", "now", "then", "modified", "expected"),
+    [
+        ("hubspot", {SALES: ISO_11}, {}, ASSIGNED, (ASSIGNED + HOUR, SALES)),
+        ("hubspot", {CONTACTED: str(ASSIGNED + 60_000)}, {}, ASSIGNED, (ASSIGNED + 60_000, CONTACTED)),
+        ("hubspot", {"hs_last_sales_activity_timestamp": "2026-11-01T09:00:00Z"}, {}, ASSIGNED, None),  # before routing
+        ("hubspot", {"hs_analytics_last_visit_timestamp": ISO_11}, {}, ASSIGNED, None),  # the lead's own visit
+        ("hubspot", {"hs_lead_status": "IN_PROGRESS"}, {"hs_lead_status": "NEW"}, ASSIGNED + 5 * 60_000,
+         (ASSIGNED + 5 * 60_000, "hs_lead_status NEW → IN_PROGRESS")),
+        ("hubspot", {"hs_lead_status": "NEW"}, {"hs_lead_status": "NEW"}, ASSIGNED + HOUR, None),
+        ("salesforce", {"LastActivityDate": "2026-11-02"}, {}, ASSIGNED + 2 * HOUR,
+         (ASSIGNED + 2 * HOUR, "LastActivityDate")),
+        ("salesforce", {"LastActivityDate": "2026-11-01"}, {}, ASSIGNED + 2 * HOUR, None),  # the day before
+        ("salesforce", {"Status": "Working - Contacted"}, {"Status": "Open - Not Contacted"}, ASSIGNED + HOUR,
+         (ASSIGNED + HOUR, "Status Open - Not Contacted → Working - Contacted")),
+    ],
+)  # fmt: skip
+def test_signals(crm, now, then, modified, expected):
+    assert first_touch(crm, now, then, ASSIGNED, modified) == expected
+
+
+def test_detection_records_each_assignment_once(db, history):
+    history.person("hubspot:contacts:1", created_ms=ASSIGNED, properties={"notes_last_contacted": ISO_11})
+    history.person("hubspot:contacts:2", created_ms=ASSIGNED)
+    history.routed("hubspot:contacts:1", at_ms=ASSIGNED, owner="a@x.io")
+    history.routed("hubspot:contacts:2", at_ms=ASSIGNED, owner="b@x.io")
+    found = detect_first_touches(db)
+    assert [(t.lead_id, t.owner, t.first_touch_ms - t.assigned_ms) for t in found] == [
+        ("hubspot:contacts:1", "a@x.io", HOUR)
+    ]
+    assert detect_first_touches(db) == []  # already recorded
