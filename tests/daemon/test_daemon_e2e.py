@@ -11,7 +11,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from daemon_harness import API_KEY, WEBHOOK_SECRET, DaemonProcess, free_port, go_live_now, wait_for, write_config
+from daemon_harness import (
+    API_KEY,
+    WEBHOOK_SECRET,
+    DaemonProcess,
+    create_contacts,
+    free_port,
+    go_live_now,
+    wait_for,
+    write_config,
+)
 
 from adapters.sandbox.generate import iter_seed
 from adapters.sandbox.inbound import InboundStream
@@ -121,3 +130,27 @@ def test_polling_alone_routes_leads_of_both_crms(tmp_path, portal, slack):
         assert daemon.stop() == 0
     finally:
         daemon.kill()
+
+
+def test_sigterm_mid_burst_loses_nothing(tmp_path, portal, slack):
+    loaded, daemon = _run_daemon(tmp_path, portal, slack, poll_s=3600, webhooks=True)
+    try:
+        daemon.wait_ready()
+        portal.admin.set_webhooks(f"{daemon.url}/webhooks/hubspot", WEBHOOK_SECRET, properties=["email"])
+        ids = {f"hubspot:contacts:{n}" for n in create_contacts(portal, 300, tag="sigterm")}
+        wait_for(lambda: len(_outcomes(loaded)) > 0, 20, what="routing under way")
+        assert daemon.stop() == 0, "a first SIGTERM finishes the step in hand and exits 0"
+    finally:
+        daemon.kill()
+    portal.admin.set_webhooks(None)
+    after = DaemonProcess(loaded.path, daemon.port, tmp_path / "burst.log", "--burst")
+    assert after.proc.wait(60) == 0
+    outcomes = _outcomes(loaded)
+    assert ids <= set(outcomes), "every lead is decided after the restart"
+    db = connect(loaded.config.database)
+    try:
+        twice = db.conn.execute("SELECT lead_id FROM routing_decisions GROUP BY lead_id HAVING COUNT(*) > 1").fetchall()
+        waiting = db.conn.execute("SELECT COUNT(*) FROM webhook_events WHERE processed_at IS NULL").fetchone()[0]
+    finally:
+        db.conn.close()
+    assert twice == [] and waiting == 0

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
-from daemon_harness import ENV, WEBHOOK_SECRET, free_port, go_live_now, wait_for, write_config
+from daemon_harness import ENV, WEBHOOK_SECRET, create_contacts, free_port, go_live_now, wait_for, write_config
 
 from adapters.slack.standin import SlackStandIn
 from connector.daemon import Daemon
@@ -39,29 +38,10 @@ def running(tmp_path: Any, sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Ite
             daemon.close()
 
 
-def _create_contacts(sandbox: Any, n: int) -> list[str]:
-    ids: list[str] = []
-    for start in range(0, n, 100):
-        inputs = [
-            {"properties": {"email": f"lead{i}@burst-example.com", "firstname": "Lee", "lastname": f"Burst{i}",
-                            "company": f"Burst Example {i}", "country": "Germany"}}
-            for i in range(start, min(n, start + 100))
-        ]  # fmt: skip
-        answer = requests.post(
-            f"{sandbox.hubspot_url}/crm/v3/objects/contacts/batch/create",
-            json={"inputs": inputs},
-            headers={"Authorization": "Bearer sandbox-token"},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        ids.extend(str(r["id"]) for r in answer.json()["results"])
-    return ids
-
-
 def test_a_burst_of_webhooks_is_stored_and_routed_once(running, sandbox):
     daemon, url = running
     sandbox.admin.set_webhooks(f"{url}/webhooks/hubspot", WEBHOOK_SECRET, properties=["email"])
-    ids = {f"hubspot:contacts:{n}" for n in _create_contacts(sandbox, LEADS)}
+    ids = {f"hubspot:contacts:{n}" for n in create_contacts(sandbox, LEADS)}
     db = daemon.route_db
 
     def decided() -> int:
