@@ -119,7 +119,7 @@ def _rep_chart(metrics: Metrics, width: int = 480) -> str:
         return _bars([(g.key, g.leads) for g in metrics.groups.get("rep", ())], _BLUE)
     row, label_w = 30, 150
     top = max(max(r.share, r.expected_share) for r in reps) or 1
-    span = width - label_w - 60
+    span = width - label_w - 120  # room for "12 · 60% / 57%" after the longest bar
     rows = []
     for i, rep in enumerate(reps):
         y = 4 + i * row
@@ -128,8 +128,8 @@ def _rep_chart(metrics: Metrics, width: int = 480) -> str:
             f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">{escape(_short(rep.rep, 24))}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{expected:.1f}" height="10" fill="{_GREY}" rx="2"/>'
             f'<rect x="{label_w}" y="{y + 14}" width="{actual:.1f}" height="10" fill="{_BLUE}" rx="2"/>'
-            f'<text x="{label_w + max(actual, expected) + 4:.1f}" y="{y + 22}">{rep.leads} '
-            f"({rep.share * 100:.0f}% vs {rep.expected_share * 100:.0f}%)</text>"
+            f'<text x="{label_w + max(actual, expected) + 4:.1f}" y="{y + 18}">{rep.leads} · '
+            f"{rep.share * 100:.0f}% / {rep.expected_share * 100:.0f}%</text>"
         )
     legend_y = 8 + len(reps) * row
     rows.append(
