@@ -152,7 +152,7 @@ def _by_name(
         reasons.append(explain.no_name_candidates(lead.company or ""))
         return None
     considered.extend(scored)
-    decision = _decide(scored, lead, index, config, "name")
+    decision = _decide(_relevant(scored, config), lead, index, config, "name")
     if decision.confidence < config.min_confidence:
         return None
     shown = _evidence(scored, decision)
@@ -162,6 +162,12 @@ def _by_name(
         else explain.name_match(lead.company or "", shown.account, shown.score)
     )
     return _matched(decision, "name", (*reasons, first), scored, config)
+
+
+def _relevant(scored: list[_Scored], config: MatchingConfig) -> list[_Scored]:
+    """The candidates that can affect the decision: near the best, at or above the threshold, or a typed brand's."""
+    floor = min(config.min_confidence, max(s.score for s in scored) - config.near_tie_margin)
+    return [s for s in scored if s.score >= floor or s.extends]
 
 
 def _evidence(scored: Sequence[_Scored], decision: _Decision) -> _Scored:
