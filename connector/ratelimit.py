@@ -25,6 +25,7 @@ from connector.errors import BudgetExhaustedError
 from connector.logs import get_logger
 
 DAY_S = 86_400
+MIN_WAIT_S = 0.001
 log = get_logger("connector.ratelimit")
 
 
@@ -73,7 +74,8 @@ class SlidingWindow:
         if len(self._done) + self._in_flight < self.limit:
             return 0.0
         # Full: the oldest finished call leaves the window first; with only in-flight calls, poll shortly.
-        return (self._done[0] - horizon) if self._done else 0.01
+        # Never less than 1 ms: a float wait below the clock's resolution would spin without time passing.
+        return max(self._done[0] - horizon, MIN_WAIT_S) if self._done else 0.01
 
     def release(self) -> None:
         """The call holding a slot got its answer (or failed): stamp the slot now."""

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from adapters.fields import FieldReader, require_id, require_properties, to_ms
-from connector import normalize
 from connector.crm import AccountRecord, OwnerRecord, PersonRecord, RawRecord
 from connector.errors import InvalidRecordError
 from connector.models import Account, Activity, CrmName, Lead, record_id
@@ -35,7 +34,7 @@ def contact(raw: RawRecord) -> PersonRecord:
         native_id=native,
         object="contacts",
         email=email,
-        email_domain=_email_domain(email),
+        email_domain=f.email_domain(email),
         first_name=f.name("firstname"),
         last_name=f.name("lastname"),
         company=f.text("company"),
@@ -56,15 +55,6 @@ def contact(raw: RawRecord) -> PersonRecord:
         properties=f.kept(HUBSPOT_CONTACT_FIELDS),
     )
     return PersonRecord(lead, f.text("hubspot_owner_id", 32), raw.modified_ms)
-
-
-def _email_domain(email: str | None) -> str | None:
-    if email is None:
-        return None
-    try:
-        return normalize.registered_domain(email)
-    except InvalidRecordError:
-        return None
 
 
 def _activity(f: FieldReader) -> Activity:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from adapters.fields import FieldReader, require_id, require_properties, to_ms
-from connector import normalize
 from connector.crm import AccountRecord, CacheRecord, OwnerRecord, PersonRecord, RawRecord
 from connector.errors import InvalidRecordError
 from connector.models import Account, Activity, CrmName, Lead, record_id
@@ -21,15 +20,6 @@ def _start(raw: RawRecord, stream: str) -> tuple[str, FieldReader]:
     if raw.modified_ms < 0:
         raise InvalidRecordError("record has no usable SystemModstamp", reason="bad_modified_date")
     return native, FieldReader(stream, native, require_properties(raw.properties))
-
-
-def _email_domain(email: str | None) -> str | None:
-    if email is None:
-        return None
-    try:
-        return normalize.registered_domain(email)
-    except InvalidRecordError:
-        return None
 
 
 def _ref(f: FieldReader, name: str, obj: str) -> str | None:
@@ -48,7 +38,7 @@ def lead(raw: RawRecord) -> PersonRecord:
         native_id=native,
         object="Lead",
         email=email,
-        email_domain=_email_domain(email),
+        email_domain=f.email_domain(email),
         first_name=f.name("FirstName"),
         last_name=f.name("LastName"),
         company=f.text("Company"),
@@ -89,7 +79,7 @@ def contact(raw: RawRecord) -> PersonRecord:
         native_id=native,
         object="Contact",
         email=email,
-        email_domain=_email_domain(email),
+        email_domain=f.email_domain(email),
         first_name=f.name("FirstName"),
         last_name=f.name("LastName"),
         title=f.text("Title"),

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -170,13 +173,11 @@ class SyncEngine:
                 cursors.save_state(conn, state)
         if state.list_after is None:  # a fresh read, not a resumed one: an ETA is worth one count request
             self.progress.start(stream.key, reader.count(stream))
-        while True:
+        pages = _prefetched(partial(reader.list_page, stream), state.list_after, lambda page: page.next_after)
+        for _after, page in pages:
             self._check_stop()
-            page = reader.list_page(stream, state.list_after)
             state = state.page_done(page.next_after)
             self._apply(reader, stream, page, state, result, sweep_token=state.sweep_token)
-            if page.next_after is None:
-                break
         return self._finish_full_read(stream, state, result)
 
     def _finish_full_read(self, stream: Stream, state: StreamState, result: StreamReport) -> StreamState:
@@ -197,30 +198,30 @@ class SyncEngine:
         mark = state.watermark or Position(0)
         overlap = self.overlap_ms.get(stream.crm, 0)
         position = Position(max(0, mark.modified_ms - overlap)) if overlap else mark
-        while True:
+
+        def following(page: Page) -> Position | None:
+            return page.records[-1].position if page.more and page.records else None
+
+        fetch = partial(reader.changes_page, stream, until_ms=until_ms)
+        for since, page in _prefetched(lambda at: fetch(since=at), position, following):
             self._check_stop()
-            page = reader.changes_page(stream, position, until_ms)
             if not page.records:
-                return state
+                break
             last = page.records[-1].position
-            if page.more and last <= position:
-                log.error("stream_cursor_stuck", stream=stream.key, at=position.modified_ms, id=position.native_id)
-                return state
-            position = last
-            state = state.advanced_to(max(position, mark))
+            if page.more and last <= since:
+                log.error("stream_cursor_stuck", stream=stream.key, at=since.modified_ms, id=since.native_id)
+                break
+            state = state.advanced_to(max(last, mark))
             self._apply(reader, stream, page, state, result, sweep_token=None)
-            if not page.more:
-                return state
+        return state
 
     # -- deletions list ---------------------------------------------------------------------------------------------
     def _read_deletions(self, reader: CrmReader, stream: Stream, state: StreamState, result: StreamReport) -> None:
-        while True:
+        pages = _prefetched(partial(reader.deletions_page, stream), state.deletions_after, lambda p: p.next_after)
+        for _after, page in pages:
             self._check_stop()
-            page = reader.deletions_page(stream, state.deletions_after)
             state = replace(state, deletions_after=page.next_after)
             self._apply(reader, stream, page, state, result, sweep_token=None)
-            if page.next_after is None:
-                return
 
     # -- applying a page --------------------------------------------------------------------------------------------
     def _apply(
@@ -276,3 +277,27 @@ class SyncEngine:
     def _check_stop(self) -> None:
         if self.should_stop():
             raise _Stop
+
+
+R = TypeVar("R")
+
+
+def _prefetched(
+    fetch: Callable[[R], Page], first: R, following: Callable[[Page], R | None]
+) -> Iterator[tuple[R, Page]]:
+    """(request, page) in order, the next page already being fetched while the caller applies this one.
+
+    The CRM's answer time and our mapping/writing then overlap (about twice the throughput on a backfill); the
+    next request is known from the current page alone (list cursor, last keyset position). Cursors are still
+    saved only with the page they cover, so a crash loses at most the page in flight.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-prefetch") as pool:
+        request = first  # may be None: the first page of a list has no cursor
+        future: Future[Page] | None = pool.submit(fetch, first)
+        while future is not None:
+            page = future.result()
+            upcoming = following(page)
+            future = pool.submit(fetch, upcoming) if upcoming is not None else None
+            yield request, page
+            if upcoming is not None:
+                request = upcoming
