@@ -9,6 +9,7 @@ few minutes; ``Relay`` users call ``sweep`` after ``tick``):
   or alerting rule can turn it into a message; the outbox has no reminder effect);
 * past the deadline, re-routes the lead through the cascade with every previous owner excluded (skip reason
   "previous owner"), through the outbox like any decision, and records the reassignment;
+* leaves alone a lead someone gave to a third person in the CRM since routing (a human decision wins);
 * once a lead has been re-routed ``max_reassignments`` times, escalates instead: ``sla_escalated`` is logged
   naming ``escalate_to`` and the lead is left with its owner for the manager to act on.
 """
@@ -41,12 +42,15 @@ log = get_logger("leadrelay.analytics.sla")
 _OPEN_LEAD_WINDOW_MS = 7 * 86_400_000  # the pipeline's own window for open-lead caps
 
 _UNTOUCHED = """
-SELECT p.lead_id, p.decision_id, d.owner, d.decided_at_ms, d.stage, d.rule
+SELECT p.lead_id, p.decision_id, d.owner, d.decided_at_ms, d.stage, d.rule,
+    json_extract(d.payload, '$.input.lead.owner_key') AS owner_before, o.key AS owner_now
 FROM pipeline_leads p
 JOIN routing_decisions d ON d.id = (
     SELECT id FROM routing_decisions WHERE lead_id = p.lead_id ORDER BY decided_at_ms DESC, id DESC LIMIT 1)
 LEFT JOIN analytics_touches t ON t.decision_id = p.decision_id
 LEFT JOIN analytics_sla s ON s.decision_id = p.decision_id
+LEFT JOIN cache_people c ON c.id = p.lead_id
+LEFT JOIN cache_owners o ON o.crm = c.crm AND o.native_id = c.owner_native_id
 WHERE p.status = 'routed' AND p.decision_id IS NOT NULL AND t.decision_id IS NULL AND s.outcome IS NULL
   AND d.final_fallback = 0 AND d.owner NOT LIKE 'queue:%'
 """
@@ -106,6 +110,13 @@ class _Open:
     decided_ms: int
     stage: str
     rule: str | None
+    owner_before: str | None  # the CRM owner when the lead was routed (an intake user, a queue, or none)
+    owner_now: str | None  # the CRM owner the cache holds now
+
+    @property
+    def owner_changed(self) -> bool:
+        """Whether someone gave the lead to a third person in the CRM since routing: no longer the SLA's business."""
+        return self.owner_now is not None and self.owner_now not in (self.owner, self.owner_before)
 
 
 class SlaSweeper:
@@ -129,6 +140,11 @@ class SlaSweeper:
         if not self.settings.sla.enabled:
             return result
         for row in [_Open(*r) for r in self.db.conn.execute(_UNTOUCHED)]:
+            if row.owner_changed:
+                self._deadline(row)
+                self._settle(row, "owner_changed", now_ms)
+                log.info("sla_owner_changed", lead_id=row.lead_id, owner=row.owner, owner_now=row.owner_now)
+                continue
             deadline = self._deadline(row)
             if now_ms >= deadline:
                 self._expire(row, moment, result)

@@ -34,6 +34,15 @@ class History:
         }  # fmt: skip
         self.db["cache_people"].insert(row, replace=True)
 
+    def owner(self, crm: str, native_id: str, key: str) -> None:
+        """A synced CRM owner / user."""
+        self.seq += 1
+        self.db["cache_owners"].insert(
+            {"id": f"{crm}:owners:{native_id}", "crm": crm, "object": "owners", "native_id": native_id, "key": key,
+             "email": key, "name": key, "active": 1, "modified_ms": 1, "content_hash": "x", "change_seq": self.seq,
+             "created_seq": self.seq, "synced_ms": 1},
+        )  # fmt: skip
+
     def account(self, account_id: str, **flags: Any) -> None:
         """A synced account."""
         crm, obj, native = account_id.split(":", 2)

@@ -81,3 +81,16 @@ def test_touched_leads_are_left_alone(db, history, routing):
     history.touched("hubspot:contacts:1", decision, owner="a@x.io", assigned_ms=MON + 10 * HOUR, at_ms=MON + 11 * HOUR)
     result = _sweeper(db, routing, minutes=60, max_reassignments=0).sweep(_at(5, 12))
     assert (result.escalated, result.rerouted, result.reminded) == ([], [], [])
+
+
+@pytest.mark.parametrize(("crm_owner", "escalated"), [("a@x.io", True), ("z@x.io", False), (None, True)])
+def test_a_lead_given_to_someone_else_in_the_crm_is_left_alone(db, history, routing, crm_owner, escalated):
+    history.owner("hubspot", "1", "a@x.io")
+    history.owner("hubspot", "7", "z@x.io")
+    native = {"a@x.io": "1", "z@x.io": "7", None: None}[crm_owner]
+    history.person("hubspot:contacts:1", created_ms=MON + 10 * HOUR, owner_native_id=native)
+    history.routed("hubspot:contacts:1", at_ms=MON + 10 * HOUR, owner="a@x.io", pool="p")
+    result = _sweeper(db, routing, minutes=60, max_reassignments=0).sweep(_at(5, 12))
+    assert bool(result.escalated) is escalated
+    outcome = db.conn.execute("SELECT outcome FROM analytics_sla").fetchone()[0]
+    assert outcome == ("escalated" if escalated else "owner_changed")
