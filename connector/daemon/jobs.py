@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import schedule
 
@@ -107,8 +107,16 @@ class PeopleStreams:
         self.limiter: CrmLimiter = reader.limiter
 
     def streams(self) -> tuple[Stream, ...]:
-        """Only the streams that hold people (contacts, leads)."""
-        return tuple(s for s in self.reader.streams() if s.entity == "person")
+        """Only the streams that hold people (contacts, leads), without the archived-list scan.
+
+        A webhook says something was created or changed; deletions are the scheduled passes' business, and skipping
+        the archived list halves the requests on this hot path.
+        """
+        return tuple(
+            replace(s, deletions="inline") if s.deletions == "archived_list" else s
+            for s in self.reader.streams()
+            if s.entity == "person"
+        )
 
     def list_page(self, stream: Stream, after: str | None) -> Page:
         """As the wrapped reader."""
