@@ -89,6 +89,7 @@ def run(contacts: int, crm: str, seed: int, workdir: Path) -> dict[str, float]:
         "seconds": elapsed,
         "records_per_s": records / elapsed,
         "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux reports KiB
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "seed_s": seeded_s,
     }
 
@@ -100,13 +101,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     sizes = args.contacts or [100_000]
-    print(f"{'contacts':>10} {'records':>10} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12}  (crm={args.crm})")
+    print(
+        f"{'contacts':>10} {'records':>10} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12} {'sync CPU s':>10}"
+        f"  (crm={args.crm})"
+    )
     with tempfile.TemporaryDirectory(prefix="leadrelay-bench-") as tmp:
         for size in sizes:
             r = run(size, args.crm, args.seed, Path(tmp))
             print(
                 f"{r['contacts']:>10,} {r['records']:>10,} {r['seconds']:>8.1f} {r['records_per_s']:>10,.0f} "
-                f"{r['peak_rss_mb']:>12.1f}",
+                f"{r['peak_rss_mb']:>12.1f} {r['cpu_s']:>10.1f}",
                 flush=True,
             )
 
