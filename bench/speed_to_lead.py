@@ -1,9 +1,9 @@
-"""Speed to lead through the daemon: HubSpot webhook received → owner written back in the (sandbox) CRM.
+"""Speed to lead through the daemon: HubSpot webhook received -> owner written back in the (sandbox) CRM.
 
 Starts the sandbox (seeded portal, HubSpot webhooks signed v3 to the daemon) and a Slack stand-in in this
-process, and the daemon as deployed (``leadrelay run`` in its own process) with polling off (an hour), then creates
-inbound HubSpot contacts at each rate for a while and reports, per routed lead, the time from the webhook event's arrival (stored ``received_at``)
-to its ``set_owner`` effect being done, as p50/p95/p99.
+process, and the daemon as deployed (``leadrelay run`` in its own process) with polling off (an hour), then
+creates inbound HubSpot contacts at each rate for a while and reports, per routed lead, the time from the webhook
+event's arrival (its stored ``received_at``) to its ``set_owner`` effect being done, as p50/p95/p99.
 
     python bench/speed_to_lead.py                       # 10 and 100 leads/s, 20 s each
     python bench/speed_to_lead.py --rates 10 --seconds 30 --limits professional
