@@ -52,7 +52,7 @@ LEFT JOIN analytics_sla s ON s.decision_id = p.decision_id
 LEFT JOIN cache_people c ON c.id = p.lead_id
 LEFT JOIN cache_owners o ON o.crm = c.crm AND o.native_id = c.owner_native_id
 WHERE p.status = 'routed' AND p.decision_id IS NOT NULL AND t.decision_id IS NULL AND s.outcome IS NULL
-  AND d.final_fallback = 0 AND d.owner NOT LIKE 'queue:%'
+  AND d.final_fallback = 0 AND d.owner NOT LIKE 'queue:%' AND d.decided_at_ms >= ?
 """
 
 
@@ -139,7 +139,8 @@ class SlaSweeper:
         result = SweepResult(touched=len(detect_first_touches(self.db, now_ms=now_ms)))
         if not self.settings.sla.enabled:
             return result
-        for row in [_Open(*r) for r in self.db.conn.execute(_UNTOUCHED)]:
+        oldest = now_ms - self.settings.sla.max_age_hours * 3_600_000
+        for row in [_Open(*r) for r in self.db.conn.execute(_UNTOUCHED, (oldest,))]:
             if row.owner_changed:
                 self._deadline(row)
                 self._settle(row, "owner_changed", now_ms)

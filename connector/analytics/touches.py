@@ -40,7 +40,11 @@ JOIN routing_decisions d ON d.id = (
 JOIN cache_people c ON c.id = p.lead_id
 LEFT JOIN analytics_touches t ON t.decision_id = p.decision_id
 WHERE p.status = 'routed' AND t.decision_id IS NULL AND d.final_fallback = 0 AND d.owner NOT LIKE 'queue:%'
+  AND d.decided_at_ms >= ?
 """
+# A touch a month after routing says nothing about speed-to-lead; bounding the look-back keeps each sweep's scan to
+# recent assignments instead of every lead ever left untouched.
+TOUCH_WINDOW_MS = 30 * 86_400_000
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,12 @@ def _date(value: Any) -> date | None:
 
 
 def detect_first_touches(db: sqlite_utils.Database, *, now_ms: int | None = None) -> list[Touch]:
-    """Record the first touch of every current, untouched assignment the cache now shows touched; returns them."""
+    """Record the first touch of each current, untouched assignment of the last 30 days the cache shows touched."""
     store.install(db)
+    at = now_ms if now_ms is not None else int(time.time() * 1000)
     found: list[Touch] = []
-    for lead_id, decision_id, owner, decided, payload, crm, props, modified in db.conn.execute(_OPEN_ASSIGNMENTS):
+    rows = db.conn.execute(_OPEN_ASSIGNMENTS, (at - TOUCH_WINDOW_MS,))
+    for lead_id, decision_id, owner, decided, payload, crm, props, modified in rows:
         routed = json.loads(payload).get("input", {}).get("lead", {}).get("properties", {}) or {}
         hit = first_touch(crm, json.loads(props), routed, int(decided), int(modified))
         if hit is not None and decision_id is not None:
@@ -121,7 +127,6 @@ def detect_first_touches(db: sqlite_utils.Database, *, now_ms: int | None = None
                 " (decision_id, lead_id, owner, assigned_ms, first_touch_ms, signal) VALUES (?, ?, ?, ?, ?, ?)",
                 [(t.decision_id, t.lead_id, t.owner, t.assigned_ms, t.first_touch_ms, t.signal) for t in found],
             )
-    at = now_ms if now_ms is not None else int(time.time() * 1000)
     for touch in found:
         log.info("lead_first_touch", lead_id=touch.lead_id, owner=touch.owner, signal=touch.signal, at_ms=at)
     return found

@@ -26,6 +26,9 @@ class SlaConfig(_Section):
     # Two misses in a row says the lead falls between chairs; a human should look rather than a third rep.
     max_reassignments: int = Field(default=2, ge=0, description="Re-routes per lead before escalating to a manager.")
     escalate_to: str | None = Field(default=None, description="Owner key (email) of the manager who gets escalations.")
+    # The pipeline counts a routed lead as open for a week; past that, re-routing helps nobody (and turning the SLA on
+    # for an old database must not re-route its whole history). Older untouched leads show in the report instead.
+    max_age_hours: int = Field(default=168, gt=0, description="Only leads routed this recently are swept.")
 
 
 class AuditConfig(_Section):

@@ -94,3 +94,10 @@ def test_a_lead_given_to_someone_else_in_the_crm_is_left_alone(db, history, rout
     assert bool(result.escalated) is escalated
     outcome = db.conn.execute("SELECT outcome FROM analytics_sla").fetchone()[0]
     assert outcome == ("escalated" if escalated else "owner_changed")
+
+
+def test_leads_older_than_max_age_are_not_swept(db, history, routing):
+    _routed(history, "hubspot:contacts:1")
+    sweeper = _sweeper(db, routing, minutes=60, max_reassignments=0, max_age_hours=72)
+    assert sweeper.sweep(_at(6, 12)).escalated == []  # routed Monday 10:00, now Friday: past 72 h
+    assert sweeper.sweep(_at(4, 12)).escalated == ["hubspot:contacts:1"]

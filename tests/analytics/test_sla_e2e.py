@@ -68,7 +68,7 @@ def test_an_untouched_lead_is_rerouted_once_to_someone_else(sandbox, relay):
         sandbox.admin.touch(lead_id.split(":", 2)[0], lead_id.split(":", 2)[2])
     relay.tick()  # sync picks the touches up
 
-    later = datetime.now(UTC) + timedelta(days=8)  # past any working-hours deadline, whatever today is
+    later = datetime.now(UTC) + timedelta(days=4)  # past any working-hours deadline, within max_age_hours
     result = SlaSweeper(relay.pipeline).sweep(later)
     assert result.touched == len(routed) - 1
     assert [(r.lead_id, r.from_owner) for r in result.rerouted] == [(stale_id, stale_owner)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.history import HOUR, MON
+from analytics.history import DAY, HOUR, MON
 from connector.analytics.touches import detect_first_touches, first_touch
 
 ASSIGNED = MON + 10 * HOUR
@@ -39,8 +39,9 @@ def test_detection_records_each_assignment_once(db, history):
     history.person("hubspot:contacts:2", created_ms=ASSIGNED)
     history.routed("hubspot:contacts:1", at_ms=ASSIGNED, owner="a@x.io")
     history.routed("hubspot:contacts:2", at_ms=ASSIGNED, owner="b@x.io")
-    found = detect_first_touches(db)
+    assert detect_first_touches(db, now_ms=ASSIGNED + 31 * DAY) == []  # beyond the 30-day look-back
+    found = detect_first_touches(db, now_ms=ASSIGNED + DAY)
     assert [(t.lead_id, t.owner, t.first_touch_ms - t.assigned_ms) for t in found] == [
         ("hubspot:contacts:1", "a@x.io", HOUR)
     ]
-    assert detect_first_touches(db) == []  # already recorded
+    assert detect_first_touches(db, now_ms=ASSIGNED + DAY) == []  # already recorded
