@@ -24,14 +24,16 @@ from starlette.responses import JSONResponse
 from connector import metrics, normalize
 from connector.cache import queries
 from connector.config.daemon import RouteApiConfig
-from connector.errors import InvalidRecordError
+from connector.logs import get_logger
 from connector.models import Lead, record_id
+from connector.normalize import optional
 from connector.routing.explain import explain
 
 if TYPE_CHECKING:
     from connector.daemon.loop import Daemon
     from connector.routing.model import Decision
 
+log = get_logger("leadrelay.web.route_api")
 _OBJECTS = {"hubspot": ("contacts",), "salesforce": ("Lead", "Contact")}
 
 
@@ -145,23 +147,21 @@ def to_lead(data: LeadIn, cached: Lead | None) -> Lead:
         crm, native = data.crm, data.record_id
     else:
         crm, obj, native = "api", "api", uuid.uuid4().hex
-    try:
-        email = normalize.email(data.email)
-    except InvalidRecordError:
-        email = None  # a bad address is routed on the other fields, as a bad CRM record would be
-    country = normalize.country_code(data.country)
+    # A value we cannot use is dropped and the lead routed on the rest, as a bad CRM field would be.
+    email = optional(normalize.email, data.email)
+    country = optional(normalize.country_code, data.country)
     return Lead(
         id=record_id(crm, obj, native),
         crm=crm,
         native_id=native,
         object=obj,
         email=email,
-        email_domain=normalize.registered_domain(email) if email else None,
-        first_name=normalize.person_name(data.first_name),
-        last_name=normalize.person_name(data.last_name),
-        company=normalize.clean_text(data.company),
-        title=normalize.clean_text(data.title),
-        phone=normalize.phone_e164(data.phone, country),
+        email_domain=optional(normalize.registered_domain, email),
+        first_name=optional(normalize.person_name, data.first_name),
+        last_name=optional(normalize.person_name, data.last_name),
+        company=optional(normalize.clean_text, data.company),
+        title=optional(normalize.clean_text, data.title),
+        phone=optional(lambda v: normalize.phone_e164(v, country), data.phone),
         country=country,
         state=data.state,
         postal_code=data.postal_code,
@@ -237,5 +237,9 @@ async def route_endpoint(request: Request) -> JSONResponse:
     except ApiError as exc:
         metrics.ROUTE_API.labels(status=str(exc.status)).inc()
         return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+    except Exception as exc:  # answer, never drop the connection; the lead is not recorded as routed
+        log.error("route_api_failed", error=type(exc).__name__, message=str(exc)[:500])
+        metrics.ROUTE_API.labels(status="500").inc()
+        return JSONResponse({"error": "internal", "message": "routing failed; see the daemon log"}, status_code=500)
     metrics.ROUTE_API.labels(status="200").inc()
     return JSONResponse(answer)

@@ -122,3 +122,19 @@ def test_a_key_over_its_rate_gets_429_with_retry_after(daemon):
 def test_the_openapi_document_is_served(client):
     spec = client.get("/openapi.json").json()
     assert "/v1/route" in spec["paths"] and "/webhooks/hubspot" in spec["paths"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"country": "日本"},
+        {"email": "not-an-address"},
+        {"phone": "call me maybe"},
+        {"first_name": "n/a", "last_name": "\u202e\u200b"},
+        {"website": "javascript:alert(1)"},
+    ],
+)
+def test_unusable_values_are_dropped_and_the_lead_still_routed(client, hostile):
+    answer = client.post("/v1/route", json={**LEAD, **hostile}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] in {"routed", "nurture"}
