@@ -9,7 +9,9 @@ or until a webhook or an API call wakes it (``wake``), so a new lead is routed a
 flushes the outbox and returns; ``run(burst=True)`` drains everything once and returns (tests, cron).
 
 Threads: the loop owns ``relay.db``; routing (``pipeline``) has its own connection, shared with the API thread
-under ``route_lock`` because the router's in-memory fairness ledger must see decisions one at a time.
+under ``route_lock`` because the router's in-memory fairness ledger must see decisions one at a time. Outbox
+delivery runs on its own thread and connection (``delivery``), woken after each decision, so owner writes never
+queue behind a sync pass and CRM calls overlap with routing; a burst run delivers on the loop thread instead.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from connector.daemon.reload import ConfigWatcher
 from connector.db import connect
 from connector.logs import get_logger
 from connector.models import Lead
+from connector.outbox import OutboxWorker
 from connector.pipeline import LeadPipeline, PipelineResult
 from connector.relay import CrmParts, Relay, build_crm_parts
 from connector.sync.engine import SyncEngine, SyncReport
@@ -66,6 +69,9 @@ class Daemon:
         self.route_db = connect(loaded.config.database)
         parts = parts if parts is not None else build_crm_parts(loaded.config)
         self.relay = Relay.open(loaded, parts=parts, should_stop=self.stopping.is_set, route_db=self.route_db)
+        self.delivery_db = connect(loaded.config.database)
+        self.delivery = OutboxWorker(self.delivery_db, parts.performers, loaded.config.actions.outbox)
+        self._delivery_thread: threading.Thread | None = None
         heartbeat.install(self.relay.db)
         webhooks.install(self.relay.db)
         self.engines: dict[str, SyncEngine] = {r.crm: self._engine(r) for r in parts.readers}
@@ -97,7 +103,6 @@ class Daemon:
         for crm in self.engines:
             interval = crms.hubspot.poll_interval_s if crm == "hubspot" else crms.salesforce.poll_interval_s
             self.add_job(f"sync:{crm}", partial(self.sync, crm), every_s=interval)
-        self.add_job("outbox", self.relay.deliver_all, every_s=self.loaded.config.actions.outbox.poll_interval_s)
         self.add_job("reconcile", self.reconcile, daily_at=self.loaded.config.daemon.reconcile_at)
         self.add_job("housekeeping", self.housekeeping, every_s=HOUSEKEEPING_EVERY_S)
 
@@ -117,10 +122,13 @@ class Daemon:
         for crm in self.engines:  # catch up at once: the schedule's first sync is a whole interval away
             if not self.stopping.is_set():
                 self.sync(crm)
+        if not burst:
+            self._delivery_thread = threading.Thread(target=self.delivery.run, name="leadrelay-outbox", daemon=True)
+            self._delivery_thread.start()
         made = 0
         while not self.stopping.is_set() and (max_iterations is None or made < max_iterations):
             self.woken.clear()
-            report = self.turn(scheduled=not burst)
+            report = self.turn(scheduled=not burst, deliver=burst)
             made += 1
             if burst and not report.busy:
                 break
@@ -129,8 +137,8 @@ class Daemon:
         self._finish()
         return made
 
-    def turn(self, *, scheduled: bool = True) -> TurnReport:
-        """One turn: reload, webhook work, due jobs, routing, delivery, heartbeat."""
+    def turn(self, *, scheduled: bool = True, deliver: bool = True) -> TurnReport:
+        """One turn: reload, webhook work, due jobs, routing, delivery (here, or woken on its thread), heartbeat."""
         report = TurnReport()
         self._maybe_reload()
         report.events = self._webhook_work(report)
@@ -138,7 +146,10 @@ class Daemon:
             self.jobs.run_pending()
         if not self.stopping.is_set():
             report.pipeline = self.route_pending()
-        report.delivered = self.relay.deliver_all()
+        if deliver:
+            report.delivered = self.relay.deliver_all()
+        elif report.pipeline.routed:
+            self.delivery.wake()
         self.turns += 1
         heartbeat.beat(self.relay.db, started_at=self.started_at, turns=self.turns)
         metrics.LOOP_TURNS.inc()
@@ -156,13 +167,15 @@ class Daemon:
         self.woken.set()
 
     def _idle_seconds(self) -> float:
+        due = self.jobs.seconds_to_next()
         wait = self.loaded.config.daemon.idle_wait_s
-        for due in (self.jobs.seconds_to_next(), self.relay.worker.next_due_in()):
-            if due is not None:
-                wait = min(wait, due)
-        return max(0.0, wait)
+        return max(0.0, wait if due is None else min(wait, due))
 
     def _finish(self) -> None:
+        if self._delivery_thread is not None:
+            self.delivery.stop()  # finishes the batch in hand
+            self._delivery_thread.join(STOP_FLUSH_S)
+            self._delivery_thread = None
         deadline = time.monotonic() + STOP_FLUSH_S
         delivered = 0
         while time.monotonic() < deadline:  # flush: effects already decided are not left waiting for a restart
@@ -174,9 +187,10 @@ class Daemon:
         log.info("daemon_stopped", turns=self.turns, flushed=delivered)
 
     def close(self) -> None:
-        """Release both database connections."""
+        """Release the database connections."""
         self.relay.close()
         self.route_db.conn.close()
+        self.delivery_db.conn.close()
 
     # -- the work ---------------------------------------------------------------------------------------------------
     def sync(self, crm: str, *, full: bool = False, people_only: bool = False) -> SyncReport:
@@ -223,7 +237,8 @@ class Daemon:
         metrics.DECISION_SECONDS.labels(path="api").observe(time.perf_counter() - started)
         count_routed(result)
         if write_back and result.routed:
-            self.wake()
+            self.delivery.wake()
+            self.relay.worker.wake()
         return result
 
     def _webhook_work(self, report: TurnReport) -> int:
