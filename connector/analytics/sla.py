@@ -10,13 +10,15 @@ few minutes; ``Relay`` users call ``sweep`` after ``tick``):
 * past the deadline, re-routes the lead through the cascade with every previous owner excluded (skip reason
   "previous owner"), through the outbox like any decision, and records the reassignment;
 * leaves alone a lead someone gave to a third person in the CRM since routing (a human decision wins);
-* once a lead has been re-routed ``max_reassignments`` times, escalates instead: ``sla_escalated`` is logged
-  naming ``escalate_to`` and the lead is left with its owner for the manager to act on.
+* once a lead has been re-routed ``max_reassignments`` times, escalates instead: the lead goes to ``escalate_to``
+  through the outbox (owner, task, nudge) when that manager is an active owner in the lead's CRM, and
+  ``sla_escalated`` is logged either way (without a usable manager the lead stays with its owner).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -29,11 +31,13 @@ from connector.analytics import store
 from connector.analytics.touches import detect_first_touches
 from connector.cache import queries
 from connector.config.analytics import AnalyticsConfig
+from connector.config.root import LeadrelayConfig
 from connector.config.routing import WEEKDAYS, Rep
 from connector.db import transaction
 from connector.logs import get_logger
 from connector.models import Lead, Owner
 from connector.outbox import store as outbox_store
+from connector.outbox.model import Assignee, Assignment, LeadCard, RecordRef
 from connector.pipeline import LeadPipeline, intake
 from connector.pipeline.act import assignment_for, new_decision_id
 from connector.routing.model import Decision, Snapshot
@@ -191,13 +195,36 @@ class SlaSweeper:
             "SELECT COUNT(*) FROM analytics_reassignments WHERE lead_id = ?", (row.lead_id,)
         ).fetchone()[0]
         if done >= self.settings.sla.max_reassignments:
-            self._settle(row, "escalated", _ms(moment))
-            log.warning("sla_escalated", lead_id=row.lead_id, owner=row.owner, manager=self.settings.sla.escalate_to)
+            self._escalate(row, int(done), _ms(moment))
             result.escalated.append(row.lead_id)
             return
         moved = self._reroute(row, moment)
         if moved is not None:
             result.rerouted.append(moved)
+
+    def _escalate(self, row: _Open, reroutes: int, now_ms: int) -> None:
+        """Give the lead to ``escalate_to`` through the outbox (owner, task, nudge) when that manager can own it."""
+        config = self.pipeline.loaded.config
+        key = config.analytics.sla.escalate_to
+        manager = queries.owner_by_key(self.db, key) if key else None
+        lead = queries.person_by_id(self.db, row.lead_id)
+        assign = manager is not None and manager.active and lead is not None and bool(manager.crm_ids.get(lead.crm))
+        with transaction(self.db) as conn:
+            if assign and manager is not None and lead is not None:
+                stale = queries.owner_by_key(self.db, row.owner)
+                why = f"not touched after {reroutes} re-route(s); last owner {row.owner}"
+                previous = _native_owner(stale, lead, conn)
+                escalation = escalation_for(
+                    lead, manager, why, previous_owner_id=previous, config=config, now_ms=now_ms
+                )
+                outbox_store.enqueue(conn, escalation, config.actions)
+                conn.execute(
+                    "INSERT INTO analytics_reassignments (lead_id, from_owner, to_owner, from_decision_id,"
+                    " to_decision_id, at_ms, reason) VALUES (?, ?, ?, ?, ?, ?, 'escalated')",
+                    (row.lead_id, row.owner, manager.key, row.decision_id, escalation.decision_id, now_ms),
+                )
+            self._settle(row, "escalated", now_ms, conn)
+        log.warning("sla_escalated", lead_id=row.lead_id, owner=row.owner, manager=key, assigned=assign)
 
     def _settle(self, row: _Open, outcome: str, now_ms: int, conn: sqlite3.Connection | None = None) -> None:
         sql = "UPDATE analytics_sla SET outcome = ?, settled_ms = ? WHERE decision_id = ?"
@@ -259,6 +286,26 @@ class SlaSweeper:
             (now_ms - _OPEN_LEAD_WINDOW_MS,),
         )
         return {str(owner): int(n) for owner, n in rows}
+
+
+def escalation_for(
+    lead: Lead, manager: Owner, why: str, *, previous_owner_id: str | None, config: LeadrelayConfig, now_ms: int
+) -> Assignment:
+    """The outbox work that hands an escalated lead to its manager (decision id ``sla-…``; not a routing decision)."""
+    name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email or lead.id
+    return Assignment(
+        decision_id=f"sla-{uuid.uuid4().hex}",
+        lead=RecordRef(lead.crm, lead.object, lead.native_id),
+        card=LeadCard(name=name, email=lead.email, company=lead.company, title=lead.title, country=lead.country,
+                      source=lead.source),
+        owner=Assignee(key=manager.key, name=manager.name, crm_ids=dict(manager.crm_ids), email=manager.email,
+                       slack_email=manager.email),
+        due_ms=now_ms + config.analytics.sla.minutes * 60_000,
+        next_action="call" if lead.phone else "email",
+        why=(f"SLA escalation: {why}",),
+        previous_owner_id=previous_owner_id,
+        decided_ms=now_ms,
+    )  # fmt: skip
 
 
 def _native_owner(owner: Owner | None, lead: Lead, conn: sqlite3.Connection) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -70,9 +71,19 @@ def test_escalates_after_the_reassignment_cap(db, history, routing):
             " at_ms, reason) VALUES ('hubspot:contacts:1', 'x', 'a@x.io', ?, ?, 0, 'sla')",
             (f"old{n}", decision),
         )
+    history.owner("hubspot", "1", "a@x.io")
+    history.owner("hubspot", "50", "boss@x.io")
     sweeper = _sweeper(db, routing, minutes=60, max_reassignments=2, escalate_to="boss@x.io")
     result = sweeper.sweep(_at(3, 12))
     assert (result.escalated, result.rerouted) == (["hubspot:contacts:1"], [])
+    items = db.conn.execute(
+        "SELECT i.kind, a.payload FROM outbox_items i JOIN outbox_assignments a ON a.decision_id = i.decision_id"
+    ).fetchall()
+    assert sorted(kind for kind, _ in items) == ["create_task", "set_owner"]
+    payload = json.loads(items[0][1])
+    assert payload["owner"]["crm_ids"] == {"hubspot": "50"} and payload["previous_owner_id"] == "1"
+    moved = db.conn.execute("SELECT to_owner, reason FROM analytics_reassignments ORDER BY id DESC").fetchone()
+    assert moved == ("boss@x.io", "escalated")
     assert sweeper.sweep(_at(4, 12)).escalated == []  # settled: not escalated again
 
 
