@@ -9,8 +9,8 @@ Definitions (each checks by hand):
 * reassignment rate: leads routed more than once / routed leads; fallback rate: leads whose first decision landed
   on the final fallback; unmatched rate: leads routed without a matched account;
 * fairness (``fairness``): over leads a pool distributed, each rep's share against their capacity share
-  (weight × weekly working hours), summarised as Jain's index (Σx)² / (n·Σx²) of x = share / capacity share:
-  1.0 is perfectly fair, 1/n is everything to one rep.
+  (weight × working hours available in the period, PTO and public holidays taken out), summarised as Jain's
+  index (Σx)² / (n·Σx²) of x = share / capacity share: 1.0 is perfectly fair, 1/n is everything to one rep.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlite_utils
 
+from connector.analytics.capacity import available_hours
 from connector.analytics.facts import FUNNEL, LeadFacts, lead_facts
-from connector.config.routing import Rep, RoutingConfig
+from connector.config.routing import RoutingConfig
 
 DIMENSIONS: dict[str, Callable[[LeadFacts], str]] = {
     "source": lambda f: f.source,
@@ -102,7 +104,7 @@ class RepShare:
     leads: int
     share: float
     weight: float
-    weekly_hours: float
+    available_hours: float
     expected_share: float
 
 
@@ -147,7 +149,15 @@ def metrics_of(facts: Sequence[LeadFacts], routing: RoutingConfig, start_ms: int
     """Metrics over already-read facts (pure)."""
     groups = {name: _grouped(facts, key) for name, key in DIMENSIONS.items()}
     overall = group_metrics("all", facts)
-    return Metrics(start_ms, end_ms, overall, groups, fairness(facts, routing), _trend(facts), touch_histogram(facts))
+    return Metrics(
+        start_ms,
+        end_ms,
+        overall,
+        groups,
+        fairness(facts, routing, start_ms, end_ms),
+        _trend(facts),
+        touch_histogram(facts),
+    )
 
 
 def touch_histogram(facts: Sequence[LeadFacts]) -> tuple[tuple[str, int], ...]:
@@ -185,13 +195,8 @@ def _grouped(facts: Iterable[LeadFacts], key: Callable[[LeadFacts], str]) -> tup
     return tuple(group_metrics(k, buckets[k]) for k in sorted(buckets, key=lambda k: (-len(buckets[k]), k)))
 
 
-def weekly_hours(rep: Rep) -> float:
-    """Working hours per week from the rep's hours and days."""
-    return sum(end - start for spans in rep.hours_by_day().values() for start, end in spans) / 60
-
-
-def fairness(facts: Sequence[LeadFacts], routing: RoutingConfig) -> Fairness:
-    """Each pool member's share of the pool-distributed leads against weight × weekly hours, and Jain's index."""
+def fairness(facts: Sequence[LeadFacts], routing: RoutingConfig, start_ms: int, end_ms: int) -> Fairness:
+    """Each pool member's share of the pool-distributed leads against weight × available hours, and Jain's index."""
     pooled = [f for f in facts if f.pool is not None and not f.fallback]
     names = {f.pool for f in pooled if f.pool is not None} & set(routing.pools_by_name)
     members = sorted({m for name in names for m in routing.pool(name).reps})
@@ -201,7 +206,9 @@ def fairness(facts: Sequence[LeadFacts], routing: RoutingConfig) -> Fairness:
     counts: dict[str, int] = defaultdict(int)
     for fact in pooled:
         counts[fact.owner] += 1
-    capacity = {r.email: r.weight * weekly_hours(r) for r in reps}
+    start, end = (datetime.fromtimestamp(ms / 1000, UTC) for ms in (start_ms, end_ms))
+    hours = {r.email: available_hours(r, start, end) for r in reps}
+    capacity = {r.email: r.weight * hours[r.email] for r in reps}
     total_capacity, total = sum(capacity.values()), len(pooled)
     rows = tuple(
         RepShare(
@@ -209,7 +216,7 @@ def fairness(facts: Sequence[LeadFacts], routing: RoutingConfig) -> Fairness:
             counts[r.email],
             counts[r.email] / total,
             r.weight,
-            weekly_hours(r),
+            hours[r.email],
             capacity[r.email] / total_capacity if total_capacity else 0.0,
         )
         for r in reps

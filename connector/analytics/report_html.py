@@ -113,7 +113,7 @@ def _bars(items: Sequence[tuple[str, float]], colour: str, *, width: int = 480) 
 
 
 def _rep_chart(metrics: Metrics, width: int = 480) -> str:
-    """Per rep: actual share (blue) over expected share from weight × hours (grey)."""
+    """Per rep: actual share (blue) over expected share from weight × available hours (grey)."""
     reps = metrics.fairness.reps
     if not reps:
         return _bars([(g.key, g.leads) for g in metrics.groups.get("rep", ())], _BLUE)
@@ -136,7 +136,7 @@ def _rep_chart(metrics: Metrics, width: int = 480) -> str:
         f'<rect x="{label_w}" y="{legend_y}" width="10" height="10" fill="{_BLUE}"/>'
         f'<text x="{label_w + 14}" y="{legend_y + 9}">actual share</text>'
         f'<rect x="{label_w + 100}" y="{legend_y}" width="10" height="10" fill="{_GREY}"/>'
-        f'<text x="{label_w + 114}" y="{legend_y + 9}">weight × hours share</text>'
+        f'<text x="{label_w + 114}" y="{legend_y + 9}">weight × available hours</text>'
     )
     return _svg(width, legend_y + 16, "".join(rows))
 

@@ -74,7 +74,7 @@ def test_fairness_share_against_weight_and_hours(metrics):
         "c@x.io": (1, 0.2),
     }
     assert reps["a@x.io"].expected_share == pytest.approx(4 / 7)
-    assert reps["c@x.io"].weekly_hours == 20.0
+    assert reps["c@x.io"].available_hours == 20.0
     ratios = [0.6 / (4 / 7), 0.2 / (2 / 7), 0.2 / (1 / 7)]  # 1.05, 0.7, 1.4
     jain = sum(ratios) ** 2 / (3 * sum(x * x for x in ratios))
     assert metrics.fairness.index == pytest.approx(jain) == pytest.approx(9.9225 / 10.6575)
