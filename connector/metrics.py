@@ -33,6 +33,13 @@ OUTBOX_OLDEST_AGE = Gauge(
 SYNC_LAG = Gauge(
     "leadrelay_sync_lag_seconds", "Seconds since each CRM's last successful sync pass.", ["crm"], registry=REGISTRY
 )
+API_BUDGET_USED = Gauge(
+    "leadrelay_crm_api_budget_used_ratio",
+    "Share of each CRM's daily API budget used today.",
+    ["crm"],
+    registry=REGISTRY,
+)
+CRM_CALLS = Counter("leadrelay_crm_calls", "CRM API calls (reads and writes), per CRM.", ["crm"], registry=REGISTRY)
 API_REQUESTS = Counter(
     "leadrelay_crm_api_requests", "CRM API requests made by sync passes.", ["crm"], registry=REGISTRY
 )

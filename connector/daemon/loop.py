@@ -76,6 +76,8 @@ class Daemon:
         webhooks.install(self.relay.db)
         self.engines: dict[str, SyncEngine] = {r.crm: self._engine(r) for r in parts.readers}
         self.people_engines: dict[str, SyncEngine] = {r.crm: self._engine(PeopleStreams(r)) for r in parts.readers}
+        self.limiters = {r.crm: r.limiter for r in parts.readers}
+        self._limiter_seen: dict[str, tuple[int, int]] = {}
         self.jobs = JobBook()
         self.watcher = ConfigWatcher(loaded.path, loaded) if loaded.path and loaded.config.daemon.watch_config else None
         self.started_at = time.time()
@@ -153,7 +155,20 @@ class Daemon:
         self.turns += 1
         heartbeat.beat(self.relay.db, started_at=self.started_at, turns=self.turns)
         metrics.LOOP_TURNS.inc()
+        self._observe_limiters()
         return report
+
+    def _observe_limiters(self) -> None:
+        """Carry each CRM limiter's counts (shared by its reader and writers) into the metrics."""
+        for crm, limiter in self.limiters.items():
+            seen = self._limiter_seen.get(crm, (0, 0))
+            now = (limiter.stats.total, limiter.stats.rate_limited)
+            metrics.CRM_CALLS.labels(crm=crm).inc(now[0] - seen[0])
+            metrics.RATE_LIMITED.labels(source=crm).inc(now[1] - seen[1])
+            self._limiter_seen[crm] = now
+            budget = limiter.budget
+            if budget.limit:
+                metrics.API_BUDGET_USED.labels(crm=crm).set(budget.used / budget.limit)
 
     def wake(self) -> None:
         """Cut the loop's sleep short (a webhook event was stored, an API call enqueued effects)."""
