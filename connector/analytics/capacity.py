@@ -21,7 +21,7 @@ def available_hours(rep: Rep, start: datetime, end: datetime) -> float:
     day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     seconds = 0.0
     while day <= last:
-        if not _day_off(rep, day):
+        if not day_off(rep, day):
             midnight = datetime.combine(day, clock(), tzinfo=zone)
             for first, final in hours[WEEKDAYS[day.weekday()]]:
                 low = max(midnight + timedelta(minutes=first), start)
@@ -32,7 +32,8 @@ def available_hours(rep: Rep, start: datetime, end: datetime) -> float:
     return seconds / 3600
 
 
-def _day_off(rep: Rep, day: date) -> bool:
+def day_off(rep: Rep, day: date) -> bool:
+    """Whether ``day`` (the rep's local date) is a whole day of PTO or a public holiday of their calendar."""
     for pto in rep.pto:
         if not isinstance(pto.start, datetime) and not isinstance(pto.end, datetime) and pto.start <= day <= pto.end:
             return True

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from connector.analytics import store
+from connector.analytics.capacity import day_off
 from connector.analytics.touches import detect_first_touches
 from connector.cache import queries
 from connector.config.analytics import AnalyticsConfig
@@ -66,7 +67,10 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def working_deadline(rep: Rep | None, start: datetime, minutes: int) -> datetime:
-    """``start`` plus ``minutes`` of the rep's working time (their hours, days and zone); wall-clock without a rep."""
+    """``start`` plus ``minutes`` of the rep's working time (hours, days, zone; PTO days and holidays skipped).
+
+    Without a rep (an owner outside the rule file) the window is wall-clock time.
+    """
     if rep is None:
         return start + timedelta(minutes=minutes)
     zone, hours = _zone(rep.timezone), rep.hours_by_day()
@@ -74,7 +78,7 @@ def working_deadline(rep: Rep | None, start: datetime, minutes: int) -> datetime
     day = local.date()
     for _ in range(366):  # a year without a working minute means the hours are empty: fall back to wall clock
         midnight = datetime.combine(day, clock(), tzinfo=zone)
-        for first, last in hours[WEEKDAYS[day.weekday()]]:
+        for first, last in () if day_off(rep, day) else hours[WEEKDAYS[day.weekday()]]:
             begin, end = max(midnight + timedelta(minutes=first), local), midnight + timedelta(minutes=last)
             if begin >= end:
                 continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -31,6 +31,13 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
         (Rep(email="b@x.io", timezone="America/New_York"), _at(2, 13), 30, _at(2, 14, 30)),  # 08:00 EST → 09:30
         (Rep(email="c@x.io", working_hours={"mon": "09:00-12:00, 13:00-17:00"}), _at(2, 11, 30), 60, _at(2, 13, 30)),
         (None, _at(7, 12), 90, _at(7, 13, 30)),  # an owner outside the rule file: wall clock
+        (Rep(email="d@x.io", holidays={"country": "US"}), _at(25, 16, 30), 60, _at(27, 9, 30)),  # Thanksgiving
+        (
+            Rep(email="e@x.io", pto=[{"start": date(2026, 11, 3), "end": date(2026, 11, 3)}]),
+            _at(2, 16),
+            120,
+            _at(4, 10),
+        ),
     ],
 )
 def test_deadline_counts_working_minutes(rep, start, minutes, deadline):
