@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -26,9 +26,12 @@ class WebhooksConfig(_Section):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="100 events of a few hundred bytes each fit with a wide margin."
     )
-    sync_debounce_s: float = Field(
-        default=0.05, ge=0, description="Events arriving this close together share one HubSpot sync pass."
-    )
+
+    @model_validator(mode="after")
+    def _secret_when_enabled(self) -> WebhooksConfig:
+        if self.enabled and not (self.client_secret and self.client_secret.get_secret_value()):
+            raise ValueError("webhooks are enabled but client_secret is empty (set the HubSpot app's client secret)")
+        return self
 
 
 class RouteApiConfig(_Section):
@@ -39,6 +42,12 @@ class RouteApiConfig(_Section):
     requests_per_second: float = Field(default=20.0, gt=0, description="Per key: a web form's burst, not a scraper.")
     burst: int = Field(default=40, ge=1, description="Requests a key may send at once before the rate applies.")
     max_body_bytes: int = Field(default=65_536, ge=1024, description="A lead is a few hundred bytes.")
+
+    @model_validator(mode="after")
+    def _keys_when_enabled(self) -> RouteApiConfig:
+        if self.enabled and not any(key.get_secret_value() for key in self.api_keys):
+            raise ValueError('the route API is enabled but api_keys is empty (e.g. ["${LEADRELAY_API_KEY}"])')
+        return self
 
 
 class ReadinessConfig(_Section):

@@ -64,8 +64,10 @@ async def hubspot_webhook(request: Request) -> Response:
     timestamp = request.headers.get("x-hubspot-request-timestamp")
     try:
         secret = settings.webhooks.client_secret
+        if secret is None or not secret.get_secret_value():  # config validation forbids it; never verify with ""
+            raise webhooks.WebhookRejected("no_secret", 401, "webhook verification is not configured")
         webhooks.verify(
-            secret.get_secret_value() if secret else "",
+            secret.get_secret_value(),
             method=request.method,
             uri=public_uri(request, settings.public_base_url),
             body=body,

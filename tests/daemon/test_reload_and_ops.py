@@ -119,3 +119,21 @@ def test_readiness_fails_while_a_crm_has_never_synced(tmp_path):
         assert TestClient(create_app(daemon)).get("/readyz").status_code == 200
     finally:
         daemon.close()
+
+
+@pytest.mark.parametrize(
+    ("section", "field"),
+    [
+        ("daemon:\n  webhooks:\n    enabled: true\n", "daemon.webhooks"),
+        ("daemon:\n  route_api:\n    enabled: true\n", "daemon.route_api"),
+        ("daemon:\n  reconcile_at: '3am'\n", "daemon.reconcile_at"),
+        ("daemon:\n  public_base_url: leadrelay.example.com\n", "daemon.public_base_url"),
+    ],
+)
+def test_an_unsafe_daemon_section_is_rejected_naming_the_field(tmp_path, section, field):
+    from connector.config.loader import parse_config
+    from connector.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(f"database: {tmp_path / 'db.sqlite'}\n{section}")
+    assert field in str(caught.value)
