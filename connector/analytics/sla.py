@@ -149,18 +149,25 @@ class SlaSweeper:
             return result
         oldest = now_ms - self.settings.sla.max_age_hours * 3_600_000
         for row in [_Open(*r) for r in self.db.conn.execute(_UNTOUCHED, (oldest,))]:
-            if row.owner_changed:
-                self._deadline(row)
-                self._settle(row, "owner_changed", now_ms)
-                log.info("sla_owner_changed", lead_id=row.lead_id, owner=row.owner, owner_now=row.owner_now)
-                continue
-            deadline = self._deadline(row)
-            if now_ms >= deadline:
-                self._expire(row, moment, result)
-            elif self._remind_due(row, deadline, now_ms):
-                self._remind(row, deadline, now_ms)
-                result.reminded.append(row.lead_id)
+            try:
+                self._apply(row, moment, result)
+            except Exception as exc:  # one bad lead must not hold the SLA back for the others
+                log.error("sla_lead_failed", lead_id=row.lead_id, error=type(exc).__name__, message=str(exc)[:500])
         return result
+
+    def _apply(self, row: _Open, moment: datetime, result: SweepResult) -> None:
+        now_ms = _ms(moment)
+        if row.owner_changed:
+            self._deadline(row)
+            self._settle(row, "owner_changed", now_ms)
+            log.info("sla_owner_changed", lead_id=row.lead_id, owner=row.owner, owner_now=row.owner_now)
+            return
+        deadline = self._deadline(row)
+        if now_ms >= deadline:
+            self._expire(row, moment, result)
+        elif self._remind_due(row, deadline, now_ms):
+            self._remind(row, deadline, now_ms)
+            result.reminded.append(row.lead_id)
 
     # -- deadlines ------------------------------------------------------------------------------------------------
     def _deadline(self, row: _Open) -> int:

@@ -119,3 +119,19 @@ def test_leads_older_than_max_age_are_not_swept(db, history, routing):
     sweeper = _sweeper(db, routing, minutes=60, max_reassignments=0, max_age_hours=72)
     assert sweeper.sweep(_at(6, 12)).escalated == []  # routed Monday 10:00, now Friday: past 72 h
     assert sweeper.sweep(_at(4, 12)).escalated == ["hubspot:contacts:1"]
+
+
+def test_reroute_excludes_the_previous_owner_and_one_failure_does_not_stop_the_rest(db, history, routing):
+    _routed(history, "hubspot:contacts:1")
+    _routed(history, "hubspot:contacts:2")
+    db.conn.execute("UPDATE routing_decisions SET stage = 'retired' WHERE lead_id = 'hubspot:contacts:1'")
+    result = _sweeper(db, routing, minutes=60, max_reassignments=1).sweep(_at(3, 12))
+    assert [(r.lead_id, r.from_owner) for r in result.rerouted] == [("hubspot:contacts:2", "a@x.io")]
+    assert result.rerouted[0].to_owner in {"b@x.io", "c@x.io"}
+    trace = db.conn.execute(
+        "SELECT payload FROM routing_decisions WHERE lead_id = 'hubspot:contacts:2' ORDER BY id DESC"
+    ).fetchone()[0]
+    assert '"previous_owner"' in trace  # a@x.io shows as skipped for that reason
+    assert db.conn.execute("SELECT outcome FROM analytics_sla WHERE lead_id = 'hubspot:contacts:1'").fetchone() == (
+        None,
+    )  # the failing lead is left for the next sweep
