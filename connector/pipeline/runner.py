@@ -171,13 +171,16 @@ class LeadPipeline:
         def act(conn: sqlite3.Connection, decision: Decision) -> None:
             prepared = by_lead[decision.lead_id]
             decision_id = new_decision_id()
+            twins = tuple(self._twins(prepared.lead))
+            # Only the system of record's copy of a person is written, so compare-and-set against that copy's owner.
+            written = next((t for t in twins if t.crm == config.crms.system_of_record), prepared.lead)
             assignment = assignment_for(
                 decision_id,
                 decision,
                 prepared,
                 owners=owners,
-                previous_owner_id=_owner_native_id(conn, prepared.lead.id),
-                twins=tuple(self._twins(prepared.lead)),
+                previous_owner_id=_owner_native_id(conn, written.id),
+                twins=twins,
                 config=config,
                 now_ms=now_ms,
             )
