@@ -96,15 +96,18 @@ def waits(db: sqlite_utils.Database, sent: int) -> list[float]:
         )
     }
     rows = db.conn.execute(
-        "SELECT a.payload, i.updated_at FROM outbox_items i JOIN outbox_assignments a USING (decision_id)"
-        " WHERE i.kind = 'set_owner' AND i.state = 'done'"
+        "SELECT a.payload, i.updated_at, a.created_at FROM outbox_items i JOIN outbox_assignments a"
+        " USING (decision_id) WHERE i.kind = 'set_owner' AND i.state = 'done'"
     ).fetchall()
-    out = []
-    for payload, done_at in rows:
+    out, decided = [], []
+    for payload, done_at, decided_at in rows:
         native = json.loads(payload)["lead"]["native_id"]
         if native in received:
             out.append(float(done_at) - received[native])
+            decided.append(float(decided_at) - received[native])
     print(f"  sent {sent}, webhook events stored {len(received)}, owners written {len(out)}")
+    if decided:
+        print(f"  of which received -> decided (sync + route): median {1000 * statistics.median(decided):.0f} ms")
     return out
 
 

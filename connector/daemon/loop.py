@@ -41,6 +41,8 @@ from connector.web import webhooks
 log = get_logger("leadrelay.daemon")
 HOUSEKEEPING_EVERY_S = 3600.0
 STOP_FLUSH_S = 10.0  # how long a graceful stop spends delivering due effects before it gives up
+WEBHOOK_RETRY_S = 1.0  # re-sync for events whose contact HubSpot's search did not return yet
+WEBHOOK_GIVE_UP_S = 300.0  # after this the scheduled sync's overlap window is the backstop
 
 
 @dataclass
@@ -82,6 +84,7 @@ class Daemon:
         self.watcher = ConfigWatcher(loaded.path, loaded) if loaded.path and loaded.config.daemon.watch_config else None
         self.started_at = time.time()
         self.turns = 0
+        self._webhooks_synced_at = 0.0
         self._schedule_builtin_jobs()
 
     @property
@@ -257,18 +260,42 @@ class Daemon:
         return result
 
     def _webhook_work(self, report: TurnReport) -> int:
+        """Sync HubSpot's people for stored events; returns how many events were new since the last such sync.
+
+        An event is done once its contact is in the cache. HubSpot's search index lags creations by a few seconds,
+        so an event whose contact the sync did not find stays waiting and is retried every ``WEBHOOK_RETRY_S``
+        (the scheduled passes' overlap is the backstop after ``WEBHOOK_GIVE_UP_S``).
+        """
         events = webhooks.waiting(self.relay.db)
         if not events:
             return 0
-        if "hubspot" in self.people_engines and not self.stopping.is_set():
-            began = time.time()
-            sync = self.sync("hubspot", people_only=True)
-            report.synced.append("hubspot")
-            if sync.stopped or sync.failed or sync.paused:
-                return len(events)  # not covered: the events stay waiting for the next turn
-            events = [e for e in events if e.received_at <= began]
-        webhooks.mark_processed(self.relay.db, [e.dedup_key for e in events])
-        return len(events)
+        if "hubspot" not in self.people_engines:
+            webhooks.mark_processed(self.relay.db, [e.dedup_key for e in events])
+            return len(events)
+        fresh = [e for e in events if e.received_at > self._webhooks_synced_at]
+        if self.stopping.is_set() or (not fresh and time.time() < self._webhooks_synced_at + WEBHOOK_RETRY_S):
+            return 0
+        began = time.time()
+        sync = self.sync("hubspot", people_only=True)
+        report.synced.append("hubspot")
+        self._webhooks_synced_at = began
+        if sync.stopped or sync.failed or sync.paused:
+            return len(fresh)  # not covered: the events stay waiting for the next turn
+        covered = [e for e in events if e.received_at <= began]
+        cached = self._cached_contacts({e.object_id for e in covered})
+        done = [e for e in covered if e.object_id in cached or began - e.received_at > WEBHOOK_GIVE_UP_S]
+        webhooks.mark_processed(self.relay.db, [e.dedup_key for e in done])
+        return len(fresh)
+
+    def _cached_contacts(self, object_ids: set[str]) -> set[str]:
+        ids = [f"hubspot:contacts:{oid}" for oid in object_ids]
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.relay.db.conn.execute(f"SELECT native_id FROM cache_people WHERE id IN ({marks})", part)
+            found.update(str(row[0]) for row in rows)
+        return found
 
     def _maybe_reload(self) -> None:
         if self.watcher is None:

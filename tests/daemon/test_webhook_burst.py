@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from daemon_harness import ENV, WEBHOOK_SECRET, create_contacts, free_port, go_l
 
 from adapters.slack.standin import SlackStandIn
 from connector.daemon import Daemon
+from connector.web import webhooks
 from connector.web.app import create_app
 from connector.web.server import WebServer
 
@@ -55,3 +57,24 @@ def test_a_burst_of_webhooks_is_stored_and_routed_once(running, sandbox):
     assert delivered["events_delivered"] == LEADS and delivered["batches_dropped"] == 0
     twice = db.conn.execute("SELECT lead_id FROM routing_decisions GROUP BY lead_id HAVING COUNT(*) > 1").fetchall()
     assert twice == [], "no lead decided twice"
+
+
+def test_an_event_whose_contact_search_does_not_return_yet_stays_waiting(tmp_path, sandbox, monkeypatch):
+    """HubSpot's search lags creations: such an event is retried, not dropped; a found contact's event is done."""
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    loaded = write_config(tmp_path, sandbox, "http://127.0.0.1:9", port=free_port(), poll_s=3600, webhooks=True)
+    daemon = Daemon(loaded)
+    try:
+        daemon.run(burst=True)
+        (known,) = create_contacts(sandbox, 1, tag="known")
+        creation = {"subscriptionId": 1, "occurredAt": 1, "subscriptionType": "contact.creation"}
+        events = [
+            {**creation, "eventId": 1, "objectId": int(known)},
+            {**creation, "eventId": 2, "objectId": 999_999_999},  # not (yet) returned by HubSpot's search
+        ]
+        webhooks.store(daemon.relay.db, "sig", str(int(time.time() * 1000)), events)
+        daemon.turn(deliver=False)
+        assert [e.object_id for e in webhooks.waiting(daemon.relay.db)] == ["999999999"]
+    finally:
+        daemon.close()
