@@ -232,7 +232,11 @@ def test_addresses_at_one_domain_never_repeat(country: str, pattern: str, namesp
 
 @pytest.mark.slow
 def test_memory_stays_flat_as_the_world_grows() -> None:
-    """200,000 people need no more live memory than 20,000 (companies fixed; people stream)."""
+    """60,000 people need no more live memory than 6,000 (companies fixed; people stream).
+
+    Ten times the people at the same high-water mark is what streaming means; bench/generate_rate.py measures
+    the same at 100,000 and 1,000,000 people, which is too slow for the suite.
+    """
 
     def high_water(people: int) -> int:
         peak = 0
@@ -241,6 +245,6 @@ def test_memory_stays_flat_as_the_world_grows() -> None:
                 peak = max(peak, sys.getallocatedblocks())
         return peak
 
-    high_water(2_000)  # warm the vocabulary and caches so both runs start equal
-    small, large = high_water(20_000), high_water(200_000)
+    high_water(1_000)  # warm the vocabulary and caches so both runs start equal
+    small, large = high_water(6_000), high_water(60_000)
     assert large < small * 1.1 + 20_000, (small, large)
