@@ -6,12 +6,22 @@ for their own duration (``sandbox.limits(...)``, ``sandbox.faults(...)``) and th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from adapters.sandbox.runner import SandboxServer
+
+# CI must be reproducible: the same examples every run (a property that fails there fails for everyone, and a
+# shared, loaded machine must not trip deadlines). Locally, hypothesis explores new examples each run.
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
