@@ -33,7 +33,8 @@ log = get_logger("leadrelay.analytics.touches")
 _HUBSPOT_STAMPS = ("hs_last_sales_activity_timestamp", "notes_last_contacted")
 
 _OPEN_ASSIGNMENTS = """
-SELECT p.lead_id, p.decision_id, d.owner, d.decided_at_ms, d.payload, c.crm, c.properties, c.modified_ms
+SELECT p.lead_id, p.decision_id, d.owner, d.decided_at_ms, json_extract(d.payload, '$.input.lead.properties'),
+    c.crm, c.properties, c.modified_ms
 FROM pipeline_leads p
 JOIN routing_decisions d ON d.id = (
     SELECT id FROM routing_decisions WHERE lead_id = p.lead_id ORDER BY decided_at_ms DESC, id DESC LIMIT 1)
@@ -115,8 +116,8 @@ def detect_first_touches(db: sqlite_utils.Database, *, now_ms: int | None = None
     at = now_ms if now_ms is not None else int(time.time() * 1000)
     found: list[Touch] = []
     rows = db.conn.execute(_OPEN_ASSIGNMENTS, (at - TOUCH_WINDOW_MS,))
-    for lead_id, decision_id, owner, decided, payload, crm, props, modified in rows:
-        routed = json.loads(payload).get("input", {}).get("lead", {}).get("properties", {}) or {}
+    for lead_id, decision_id, owner, decided, routed_props, crm, props, modified in rows:
+        routed = json.loads(routed_props) if routed_props else {}
         hit = first_touch(crm, json.loads(props), routed, int(decided), int(modified))
         if hit is not None and decision_id is not None:
             found.append(Touch(lead_id, decision_id, owner, int(decided), hit[0], hit[1]))
