@@ -65,20 +65,21 @@ def crm_skip(rep_key: str, owner: Owner | None, owners_known: bool) -> Skip | No
 
 
 class PresenceMemo:
-    """Presence verdicts per instant: a bulk import or a poll batch routes many leads at the same ``now``.
+    """Presence verdicts per rep and local minute: consecutive leads mostly fall in the same minute.
 
-    Presence depends only on the (frozen) rep and the instant, so within one instant it is computed once per rep.
-    The instant is part of the key (safe if two threads route at different instants); old instants are dropped.
+    Presence depends only on the (frozen) rep and the rep's local date and minute, except for a PTO datetime that
+    is not on a whole minute (then the exact instant is part of the key). Entries keep the rep itself so a recycled
+    ``id`` can never return another rep's verdict; the memo is dropped wholesale when it grows past its limit.
     """
 
     _LIMIT = 50_000
 
     def __init__(self) -> None:
-        self._verdicts: dict[tuple[datetime, int, bool], tuple[Rep, Skip | None]] = {}
+        self._verdicts: dict[tuple[int, bool, str, int, datetime | None], tuple[Rep, Skip | None]] = {}
 
     def presence(self, rep: Rep, local: LocalTime, now: datetime, *, ignore_hours: bool) -> Skip | None:
-        """``presence_skip``, memoized for the instant."""
-        key = (now, id(rep), ignore_hours)
+        """``presence_skip``, memoized for the rep's local minute."""
+        key = (id(rep), ignore_hours, local.day_period, local.minute, now if _needs_instant(rep) else None)
         found = self._verdicts.get(key)
         if found is not None and found[0] is rep:
             return found[1]
@@ -87,6 +88,25 @@ class PresenceMemo:
             self._verdicts = {}
         self._verdicts[key] = (rep, verdict)
         return verdict
+
+
+_INSTANT: dict[int, tuple[Rep, bool]] = {}
+
+
+def _needs_instant(rep: Rep) -> bool:
+    """Whether a PTO boundary falls inside a minute, so the verdict can change within one (rare: seconds in PTO)."""
+    cached = _INSTANT.get(id(rep))
+    if cached is None or cached[0] is not rep:
+        if len(_INSTANT) > 10_000:
+            _INSTANT.clear()
+        exact = any(
+            isinstance(bound, datetime) and (bound.second or bound.microsecond)
+            for pto in rep.pto
+            for bound in (pto.start, pto.end)
+        )
+        cached = (rep, exact)
+        _INSTANT[id(rep)] = cached
+    return cached[1]
 
 
 def presence_skip(rep: Rep, local: LocalTime, *, ignore_hours: bool = False) -> Skip | None:

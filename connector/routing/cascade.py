@@ -25,7 +25,7 @@ from connector.config.routing import (
 )
 from connector.errors import ConfigError
 from connector.routing.availability import crm_skip
-from connector.routing.conditions import CompiledRule, compile_rule
+from connector.routing.conditions import CompiledRule, Value, compile_rule
 from connector.routing.context import RouteContext
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Assignment, Decision, RoutingInput, Snapshot, StepOutcome, StepResult
@@ -254,11 +254,12 @@ def _named_hit(inp: RoutingInput, named: NamedAccountList) -> str | None:
 
 def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
     results: list[StepResult] = []
+    seen: dict[str, Value] = {}
     for compiled in compiled_rules(step):
         rule = compiled.rule
-        mismatch = compiled.mismatch(ctx.input, ctx.config.regions)
+        mismatch = compiled.mismatch(ctx.input, ctx.config.regions, seen)
         if mismatch is not None:
-            results.append(StepResult(stage.name, step.name, step.kind, "no_match", mismatch, rule=rule.name))
+            results.append(_no_match(stage.name, step, rule.name, mismatch))
             continue
         detail = f"rule {rule.name} matched ({compiled.description})"
         found, outcome = _send(ctx, stage, step=step.name, kind=step.kind, target=rule.to, why=detail, rule=rule.name)
@@ -268,6 +269,20 @@ def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
     if not step.rules:
         results.append(StepResult(stage.name, step.name, step.kind, "no_match", "no rules"))
     return results, None
+
+
+_NO_MATCH: dict[tuple[str, str, str, str, str], StepResult] = {}
+
+
+def _no_match(stage: str, step: RulesStep, rule: str, mismatch: str) -> StepResult:
+    """A rule that did not apply; the same (immutable) result is shared by every lead that failed it the same way."""
+    key = (stage, step.name, step.kind, rule, mismatch)
+    found = _NO_MATCH.get(key)
+    if found is None:
+        if len(_NO_MATCH) >= 20_000:
+            _NO_MATCH.clear()
+        found = _NO_MATCH[key] = StepResult(stage, step.name, step.kind, "no_match", mismatch, rule=rule)
+    return found
 
 
 def _default_pool(ctx: RouteContext, stage: Stage, step: PoolStep) -> Found:

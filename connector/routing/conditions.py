@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from connector.config.routing import Condition, Rule
 from connector.routing.model import RoutingInput
 
 Value = str | int | float | bool | tuple[str, ...] | None
+_MEMO_LIMIT = 4_096  # failure reasons remembered per condition (a lead's values repeat: countries, tiers...)
 
 
 def _lead_or_account(name: str) -> Callable[[RoutingInput], Any]:
@@ -167,8 +169,25 @@ class CompiledCondition:
     ranges: tuple[PostalRange, ...]
     in_shown: str = ""  # "[DE, AT]", rendered once: failure reasons are built for every non-matching rule
 
+    _memo: dict[tuple[type, Any], str | None] = dataclass_field(default_factory=dict, compare=False, repr=False)
+
     def failure(self, value: Value) -> str | None:
-        """None when the condition holds for ``value``, else the reason it does not."""
+        """None when the condition holds for ``value``, else the reason it does not (memoized per value)."""
+        # The type is part of the key: 1, 1.0 and True hash alike but are shown differently in the reason.
+        key = (type(value), value)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable custom property value: evaluate, do not remember
+            return self._failure(value)
+        found = self._failure(value)
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[key] = found
+        return found
+
+    def _failure(self, value: Value) -> str | None:
         c = self.condition
         values = self._values(value)
         problem = None
@@ -232,10 +251,21 @@ class CompiledRule:
     conditions: tuple[CompiledCondition, ...]
     description: str  # the conditions in plain words ("country in [DE, AT] and employees 200..999")
 
-    def mismatch(self, inp: RoutingInput, regions: Mapping[str, tuple[str, ...]]) -> str | None:
-        """None when every condition holds, else the first reason one does not."""
+    def mismatch(
+        self, inp: RoutingInput, regions: Mapping[str, tuple[str, ...]], seen: dict[str, Value] | None = None
+    ) -> str | None:
+        """None when every condition holds, else the first reason one does not.
+
+        ``seen`` caches field values across the rules of one step (the same lead is tested against all of them).
+        """
+        seen = {} if seen is None else seen
         for cond in self.conditions:
-            failure = cond.failure(field_value(cond.field, inp, regions))
+            name = cond.field
+            if name in seen:
+                value = seen[name]
+            else:
+                value = seen[name] = field_value(name, inp, regions)
+            failure = cond.failure(value)
             if failure is not None:
                 return failure
         return None

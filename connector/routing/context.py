@@ -6,6 +6,7 @@ replayed) and books an assignment against the rep's caps.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from connector.config.routing import Rep, Requirement, RoutingConfig
@@ -17,6 +18,8 @@ from connector.routing.model import OwnerRead, Reads, RoutingInput, Snapshot
 
 # Process-wide and keyed by instant and rep identity, so it never changes an answer, only how often it is computed.
 _PRESENCE = PresenceMemo()
+_PRIMARY_OWNER = Skip("primary_owner", "already the primary owner of this lead")
+_PREVIOUS_OWNER = Skip("previous_owner", "previous owner of this lead (re-routed after the SLA passed)")
 
 
 class RouteContext:
@@ -56,32 +59,46 @@ class RouteContext:
 
     def skip(self, rep: Rep, *, requirements: tuple[Requirement, ...] = (), ignore_hours: bool = False) -> Skip | None:
         """Why ``rep`` cannot take this lead now, or None when they can."""
-        key = (rep.email, requirements, ignore_hours)
-        if key in self._skips:
-            return self._skips[key]
-        found = self._skip(rep, requirements, ignore_hours)
-        self._skips[key] = found
-        return found
+        return self.skips((rep,), requirements, ignore_hours)[0]
+
+    def skips(
+        self, reps: Sequence[Rep], requirements: tuple[Requirement, ...] = (), ignore_hours: bool = False
+    ) -> list[Skip | None]:
+        """``skip`` for each rep, in order: the hot loop of every pool pick, so it stays one tight loop."""
+        cache, out = self._skips, []
+        for rep in reps:
+            key = (rep.email, requirements, ignore_hours)
+            if key in cache:
+                out.append(cache[key])
+            else:
+                found = cache[key] = self._skip(rep, requirements, ignore_hours)
+                out.append(found)
+        return out
 
     def _skip(self, rep: Rep, requirements: tuple[Requirement, ...], ignore_hours: bool) -> Skip | None:
-        if rep.email in self.excluded:
-            return Skip("primary_owner", "already the primary owner of this lead")
-        if rep.email in self.input.exclude_owners:
-            return Skip("previous_owner", "previous owner of this lead (re-routed after the SLA passed)")
-        found = crm_skip(rep.email, self.owner(rep.email), self.owners_known)
-        if found is not None:
-            return found
-        local = self.local(rep)
+        email = rep.email
+        if email in self.excluded:
+            return _PRIMARY_OWNER
+        if email in self.input.exclude_owners:
+            return _PREVIOUS_OWNER
+        self._owners_read[email] = None
+        owner = self.snapshot.owners.get(email)
+        if owner is None or not owner.active:
+            found = crm_skip(email, owner, self.owners_known)
+            if found is not None:
+                return found
+        local = self._local.get(rep.timezone) or self.local(rep)
         found = _PRESENCE.presence(rep, local, self.now, ignore_hours=ignore_hours)
-        found = found or self._requirement_skip(rep, requirements)
+        if found is None and requirements:
+            found = self._requirement_skip(rep, requirements)
         if found is not None:
             return found
         caps = rep.caps
         if caps.per_day is None and caps.per_week is None and caps.open_leads is None:
             return None
-        today = self.view.count(rep.email, local.day_period) if caps.per_day is not None else 0
-        week = self.view.count(rep.email, local.week_period) if caps.per_week is not None else 0
-        open_leads = self.open_leads(rep.email) if caps.open_leads is not None else 0
+        today = self.view.count(email, local.day_period) if caps.per_day is not None else 0
+        week = self.view.count(email, local.week_period) if caps.per_week is not None else 0
+        open_leads = self.open_leads(email) if caps.open_leads is not None else 0
         return cap_skip(rep, today, week, open_leads)
 
     def _requirement_skip(self, rep: Rep, requirements: tuple[Requirement, ...]) -> Skip | None:

@@ -16,7 +16,7 @@ decision reads and writes: a layer over the state that records what it read (for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -138,43 +138,54 @@ class Contender(NamedTuple):  # a NamedTuple: built for every rep of every pick,
 
 
 def pick_weighted(
-    view: LedgerView, pool: str, contenders: Sequence[Contender], *, catch_up_limit: float | None = None
+    view: LedgerView,
+    pool: str,
+    contenders: Sequence[Contender],
+    standing: Sequence[LedgerEntry],
+    *,
+    catch_up_limit: float | None = None,
 ) -> str:
     """Deficit weighted round-robin: credit everyone by weight share, pick the most-owed eligible rep.
 
-    Ties go to the higher weight, then the smaller owner key, so the same ledger always gives the same rep.
+    ``standing`` is each contender's entry as read through ``view``. Ties go to the higher weight, then the
+    smaller owner key, so the same ledger always gives the same rep.
     """
-    standing = [view.entry(pool, c.rep) for c in contenders]
     total = sum(c.weight for c in contenders)
-    best = _most_owed(contenders, standing, total, lambda c: True)
+    best = _most_owed(contenders, standing, total, None)
     _settle(view, pool, contenders, standing, total=total, chosen=best, catch_up_limit=catch_up_limit)
     return best
 
 
 def pick_least_loaded(
-    view: LedgerView, pool: str, contenders: Sequence[Contender], *, catch_up_limit: float | None = None
+    view: LedgerView,
+    pool: str,
+    contenders: Sequence[Contender],
+    standing: Sequence[LedgerEntry],
+    *,
+    catch_up_limit: float | None = None,
 ) -> str:
     """Least loaded first (open + today's leads per unit of weight); ledger credit breaks ties."""
-    standing = [view.entry(pool, c.rep) for c in contenders]
     lightest = min(c.load for c in contenders if c.eligible)
     total = sum(c.weight for c in contenders)
-    best = _most_owed(contenders, standing, total, lambda c: c.load <= lightest + 1e-9)
+    best = _most_owed(contenders, standing, total, lightest + 1e-9)
     _settle(view, pool, contenders, standing, total=total, chosen=best, catch_up_limit=catch_up_limit)
     return best
 
 
 def _most_owed(
-    contenders: Sequence[Contender], standing: Sequence[LedgerEntry], total: float, among: Callable[[Contender], bool]
+    contenders: Sequence[Contender], standing: Sequence[LedgerEntry], total: float, max_load: float | None
 ) -> str:
-    """The eligible rep with the most credit once this pick's share is credited (smooth WRR)."""
+    """The eligible rep (at most ``max_load`` when given) with the most credit once this pick's share is credited."""
     scored = [
         (entry.credit + c.weight / total, c)
         for c, entry in zip(contenders, standing, strict=True)
-        if c.eligible and among(c)
+        if c.eligible and (max_load is None or c.load <= max_load)
     ]
     best = max(score for score, _ in scored)
     # Within a hair of the best counts as level, so float noise (thirds, sevenths...) never decides a tie.
     level = [c for score, c in scored if score >= best - 1e-6]
+    if len(level) == 1:
+        return level[0].rep
     return min(level, key=lambda c: (-c.weight, c.rep)).rep
 
 
@@ -188,10 +199,11 @@ def _settle(
     chosen: str,
     catch_up_limit: float | None,
 ) -> None:
+    credit_rep = view.credit
     for c, entry in zip(contenders, standing, strict=True):
         share = c.weight / total
         won = 1 if c.rep == chosen else 0
         credit = entry.credit + share - won
         if not c.eligible and catch_up_limit is not None:
             credit = min(credit, catch_up_limit)
-        view.credit(pool, c.rep, entry, credit=credit, expected_added=share, assigned_added=won)
+        credit_rep(pool, c.rep, entry, credit=credit, expected_added=share, assigned_added=won)

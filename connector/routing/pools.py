@@ -10,7 +10,7 @@ from connector.config.routing import Pool, Rep
 from connector.routing.availability import Skip
 from connector.routing.context import RouteContext
 from connector.routing.ledger import Contender, pick_least_loaded, pick_weighted
-from connector.routing.model import Candidate
+from connector.routing.model import Candidate, LedgerEntry
 
 _AWAY = frozenset({"pto", "holiday"})  # absences that accrue credit under the catch_up policy
 
@@ -54,71 +54,74 @@ def pick_in_pool(
 ) -> tuple[Rep | None, list[Candidate], str]:
     """Pick one available member (by the pool's strategy; weighted round-robin for implicit pools like a pod)."""
     requirements = pool.require if pool is not None else ()
-    skips = {rep.email: ctx.skip(rep, requirements=requirements) for rep in members}
+    skips = ctx.skips(members, requirements)
     note_suffix = ""
     if pool is not None and pool.outside_hours == "assign_anyway" and _only_hours_stand_in_the_way(skips):
-        skips = {rep.email: ctx.skip(rep, requirements=requirements, ignore_hours=True) for rep in members}
+        skips = ctx.skips(members, requirements, ignore_hours=True)
         note_suffix = " (nobody in working hours: picked among reps otherwise available)"
-    eligible = [rep for rep in members if skips[rep.email] is None]
+    # Every member's standing is read once, before the pick: the candidates show the credit the pick used.
+    entry = ctx.view.entry
+    standing = [entry(ledger_name, rep.email) for rep in members]
+    candidates = _candidates(ledger_name, members, skips, standing)
+    eligible = skips.count(None)
     if not eligible:
-        return None, _candidates(ctx, ledger_name, members, skips), f"pool {ledger_name}: {_nobody(members, skips)}"
-    candidates = _candidates(ctx, ledger_name, members, skips)  # before the pick: the credit the pick used
-    chosen = _pick(ctx, ledger_name, members, skips, pool)
-    available = f"{len(eligible)} of {len(members)} available"
+        return None, candidates, f"pool {ledger_name}: {_nobody(members, skips)}"
+    chosen = _pick(ctx, ledger_name, members, skips, standing=standing, pool=pool)
+    available = f"{eligible} of {len(members)} available"
     note = f"pool {ledger_name}: picked {chosen.display_name} among {available}{note_suffix}"
     return chosen, candidates, note
 
 
-def _only_hours_stand_in_the_way(skips: dict[str, Skip | None]) -> bool:
-    found = [s for s in skips.values() if s is not None]
+def _only_hours_stand_in_the_way(skips: Sequence[Skip | None]) -> bool:
+    found = [s for s in skips if s is not None]
     return len(found) == len(skips) and any(s.code == "off_hours" for s in found)
 
 
 def _pick(
-    ctx: RouteContext, ledger_name: str, members: Sequence[Rep], skips: dict[str, Skip | None], pool: Pool | None
+    ctx: RouteContext,
+    ledger_name: str,
+    members: Sequence[Rep],
+    skips: Sequence[Skip | None],
+    *,
+    standing: Sequence[LedgerEntry],
+    pool: Pool | None,
 ) -> Rep:
     catch_up = ctx.config.fairness.pto_return == "catch_up"
-    contenders = []
-    for rep in members:
-        skip = skips[rep.email]
+    least_loaded = pool is not None and pool.strategy == "least_loaded"
+    contenders, their_standing = [], []
+    for rep, skip, entry in zip(members, skips, standing, strict=True):
         if skip is None:
-            load = ctx.load(rep) if pool is not None and pool.strategy == "least_loaded" else 0.0
-            contenders.append(Contender(rep.email, rep.weight, eligible=True, load=load))
+            load = ctx.load(rep) if least_loaded else 0.0
+            contenders.append(Contender(rep.email, rep.weight, True, load))
         elif catch_up and skip.code in _AWAY:
-            contenders.append(Contender(rep.email, rep.weight, eligible=False))
+            contenders.append(Contender(rep.email, rep.weight, False))
+        else:
+            continue
+        their_standing.append(entry)
     limit = ctx.config.fairness.catch_up_limit if catch_up else None
-    if pool is not None and pool.strategy == "least_loaded":
-        key = pick_least_loaded(ctx.view, ledger_name, contenders, catch_up_limit=limit)
-    else:
-        key = pick_weighted(ctx.view, ledger_name, contenders, catch_up_limit=limit)
+    pick = pick_least_loaded if least_loaded else pick_weighted
+    key = pick(ctx.view, ledger_name, contenders, their_standing, catch_up_limit=limit)
     return ctx.config.reps_by_key[key]
 
 
 def _candidates(
-    ctx: RouteContext, ledger_name: str, members: Sequence[Rep], skips: dict[str, Skip | None]
+    ledger_name: str, members: Sequence[Rep], skips: Sequence[Skip | None], standing: Sequence[LedgerEntry]
 ) -> list[Candidate]:
     out = []
-    for rep in members:
-        skip = skips[rep.email]
-        credit = ctx.view.entry(ledger_name, rep.email).credit  # read before the pick: the credit it used
-        out.append(
-            Candidate(
-                rep=rep.email,
-                eligible=skip is None,
-                pool=ledger_name,
-                code=skip.code if skip else None,
-                reason=skip.reason if skip else None,
-                weight=rep.weight,
-                credit=round(credit, 6),
+    for rep, skip, entry in zip(members, skips, standing, strict=True):
+        if skip is None:
+            out.append(Candidate(rep.email, True, ledger_name, None, None, rep.weight, round(entry.credit, 6)))
+        else:
+            out.append(
+                Candidate(rep.email, False, ledger_name, skip.code, skip.reason, rep.weight, round(entry.credit, 6))
             )
-        )
     return out
 
 
-def _nobody(members: Sequence[Rep], skips: dict[str, Skip | None]) -> str:
+def _nobody(members: Sequence[Rep], skips: Sequence[Skip | None]) -> str:
     if not members:
         return "has no reps"
-    reasons = Counter(s.code for s in skips.values() if s is not None)
+    reasons = Counter(s.code for s in skips if s is not None)
     parts = ", ".join(f"{n} {_CODE_WORDS.get(code, code)}" for code, n in reasons.most_common())
     return f"nobody available ({parts})"
 
