@@ -22,6 +22,7 @@ RUN groupadd --system --gid 10001 leadrelay \
     && chown leadrelay:leadrelay /data
 COPY --from=build /opt/leadrelay /opt/leadrelay
 COPY config/ /etc/leadrelay/
+COPY docs/openapi.yaml /opt/leadrelay/share/leadrelay/openapi.yaml
 ENV PATH="/opt/leadrelay/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     LEADRELAY_LOG_FORMAT=json

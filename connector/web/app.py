@@ -7,6 +7,7 @@ and metrics reads); routing goes through the daemon's routing connection under i
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,11 @@ if TYPE_CHECKING:
     from connector.daemon.loop import Daemon
 
 log = get_logger("leadrelay.web")
-OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+# A source checkout has docs/openapi.yaml; the container image copies it under the venv's share/ directory.
+OPENAPI_PATHS = (
+    Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml",
+    Path(sys.prefix) / "share" / "leadrelay" / "openapi.yaml",
+)
 
 
 def create_app(daemon: Daemon) -> Starlette:
@@ -100,8 +105,8 @@ def public_uri(request: Request, base_url: str | None) -> str:
 
 async def openapi(request: Request) -> Response:
     """docs/openapi.yaml as JSON."""
-    try:
-        spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
-    except OSError:
-        return JSONResponse({"error": "the OpenAPI document is not installed"}, status_code=404)
-    return Response(json.dumps(spec), media_type="application/json")
+    for path in OPENAPI_PATHS:
+        if path.is_file():
+            spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+            return Response(json.dumps(spec), media_type="application/json")
+    return JSONResponse({"error": "the OpenAPI document is not installed"}, status_code=404)
