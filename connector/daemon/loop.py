@@ -124,12 +124,12 @@ class Daemon:
     def run(self, *, burst: bool = False, max_iterations: int | None = None) -> int:
         """Turn until stopped (or, with ``burst``, until a turn finds nothing to do); returns the turns made."""
         log.info("daemon_started", burst=burst, config_version=self.loaded.version, jobs=self.jobs.names)
+        if not burst:  # first: effects left pending by a previous run go out while the catch-up sync runs
+            self._delivery_thread = threading.Thread(target=self.delivery.run, name="leadrelay-outbox", daemon=True)
+            self._delivery_thread.start()
         for crm in self.engines:  # catch up at once: the schedule's first sync is a whole interval away
             if not self.stopping.is_set():
                 self.sync(crm)
-        if not burst:
-            self._delivery_thread = threading.Thread(target=self.delivery.run, name="leadrelay-outbox", daemon=True)
-            self._delivery_thread.start()
         made = 0
         while not self.stopping.is_set() and (max_iterations is None or made < max_iterations):
             self.woken.clear()
@@ -256,7 +256,6 @@ class Daemon:
         count_routed(result)
         if write_back and result.routed:
             self.delivery.wake()
-            self.relay.worker.wake()
         return result
 
     def _webhook_work(self, report: TurnReport) -> int:
