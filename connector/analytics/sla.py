@@ -224,9 +224,10 @@ class SlaSweeper:
             if assign and manager is not None and lead is not None:
                 stale = queries.owner_by_key(self.db, row.owner)
                 why = f"not touched after {reroutes} re-route(s); last owner {row.owner}"
-                previous = _native_owner(stale, lead, conn)
+                twins = _twins(self.db, lead)
+                previous = _native_owner(stale, _written(lead, twins, config), conn)
                 escalation = escalation_for(
-                    lead, manager, why, previous_owner_id=previous, config=config, now_ms=now_ms
+                    lead, manager, why, twins=twins, previous_owner_id=previous, config=config, now_ms=now_ms
                 )
                 outbox_store.enqueue(conn, escalation, config.actions)
                 conn.execute(
@@ -259,6 +260,8 @@ class SlaSweeper:
         config = self.pipeline.loaded.config
         moved: list[Reassignment] = []
 
+        twins = _twins(self.db, lead)
+
         def act(conn: sqlite3.Connection, decision: Decision) -> None:
             decision_id = new_decision_id()
             assignment = assignment_for(
@@ -266,8 +269,8 @@ class SlaSweeper:
                 decision,
                 prepared,
                 owners=owners,
-                previous_owner_id=_native_owner(owners.get(row.owner), lead, conn),
-                twins=tuple(p for p in queries.people_by_email(self.db, lead.email or "") if p.crm != lead.crm),
+                previous_owner_id=_native_owner(owners.get(row.owner), _written(lead, twins, config), conn),
+                twins=twins,
                 config=config,
                 now_ms=now_ms,
             )
@@ -300,7 +303,14 @@ class SlaSweeper:
 
 
 def escalation_for(
-    lead: Lead, manager: Owner, why: str, *, previous_owner_id: str | None, config: LeadrelayConfig, now_ms: int
+    lead: Lead,
+    manager: Owner,
+    why: str,
+    *,
+    twins: tuple[Lead, ...] = (),
+    previous_owner_id: str | None,
+    config: LeadrelayConfig,
+    now_ms: int,
 ) -> Assignment:
     """The outbox work that hands an escalated lead to its manager (decision id ``sla-…``; not a routing decision)."""
     name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email or lead.id
@@ -315,8 +325,22 @@ def escalation_for(
         next_action="call" if lead.phone else "email",
         why=(f"SLA escalation: {why}",),
         previous_owner_id=previous_owner_id,
+        also=tuple(RecordRef(t.crm, t.object, t.native_id) for t in twins),
+        system_of_record=config.crms.system_of_record if twins else None,
         decided_ms=now_ms,
     )  # fmt: skip
+
+
+def _twins(db: sqlite_utils.Database, lead: Lead) -> tuple[Lead, ...]:
+    """The same person in the other CRM (same email)."""
+    if not lead.email:
+        return ()
+    return tuple(p for p in queries.people_by_email(db, lead.email) if p.crm != lead.crm)
+
+
+def _written(lead: Lead, twins: tuple[Lead, ...], config: LeadrelayConfig) -> Lead:
+    """The copy of the person the outbox writes: the system of record's twin when there is one (as the pipeline)."""
+    return next((t for t in twins if t.crm == config.crms.system_of_record), lead)
 
 
 def _native_owner(owner: Owner | None, lead: Lead, conn: sqlite3.Connection) -> str | None:
