@@ -3,18 +3,24 @@
 It starts the CRM sandbox (HubSpot + Salesforce APIs, real rate limits) seeded with a realistic portal and the
 two-dozen-rep Northwind team, a stand-in of Slack's Web API, and leadrelay with the example rule file
 (config/leadrelay.example.yaml). It backfills the cache, then sends inbound leads into both CRMs through their real
-client libraries over a minute or so; each turn syncs, matches, qualifies, routes, writes the owner back, creates the
-task and nudges the rep on Slack. It ends with who got what, why, and how fast. Everything it wrote stays in
+client libraries over a minute or so; the leadrelay daemon (the same one ``leadrelay run`` starts) receives HubSpot's
+signed webhooks and polls Salesforce, then matches, qualifies, routes, writes the owner back, creates the task and
+nudges the rep on Slack. It ends with who got what, why, and how fast. Everything it wrote stays in
 ``--workdir`` so ``leadrelay explain`` / ``leadrelay pools`` can be pointed at it afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 import shutil
+import socket
 import statistics
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +31,7 @@ from rich.table import Table
 
 from connector.config.loader import LoadedConfig, load_config
 from connector.logs import configure
-from connector.relay import Relay, TickReport
+from connector.relay import Relay
 from connector.sync.progress import RichProgress
 
 EXAMPLE_CONFIG = Path("config/leadrelay.example.yaml")
@@ -36,7 +42,6 @@ class DemoRun:
     """What the demo sent and saw, for the summary."""
 
     created_ms: dict[str, int] = field(default_factory=dict)  # "crm:native_id" -> when the demo created it
-    ticks: list[TickReport] = field(default_factory=list)
 
 
 @click.command()
@@ -116,6 +121,7 @@ actions:
 
 def _run(console: Console, loaded: LoadedConfig, sandbox: Any, *, leads: int, seconds: float, seed: int) -> DemoRun:
     from adapters.sandbox.inbound import InboundStream
+    from connector.pipeline import intake
 
     progress = RichProgress()
     with progress:
@@ -126,35 +132,78 @@ def _run(console: Console, loaded: LoadedConfig, sandbox: Any, *, leads: int, se
         f"Backfilled {synced:,} records from both CRMs into the cache "
         f"({sum(backfill.requests.values()):,} API requests, within the plan's rate limits)."
     )
-    relay.pipeline.go_live = int(time.time() * 1000) - 1  # everything created from now on is a new inbound lead
+    # everything created from now on is a new inbound lead
+    intake.set_state(relay.db.conn, "go_live_ms", str(int(time.time() * 1000) - 1))
+    relay.close()
     stream = InboundStream(sandbox.context.store, seed=seed)
     clients = FormClients(loaded)
     run = DemoRun()
     turns = max(1, int(seconds))
     per_turn = [leads // turns + (1 if i < leads % turns else 0) for i in range(turns)]
     console.print(
-        f"Sending {leads} inbound leads into HubSpot and Salesforce over ~{seconds:.0f}s; "
-        "each second leadrelay syncs, routes and acts."
+        f"Sending {leads} inbound leads into HubSpot and Salesforce over ~{seconds:.0f}s; the leadrelay daemon gets "
+        "HubSpot's signed webhooks and polls Salesforce every 2s, then routes and acts at once."
     )
-    with console.status("") as status:
+    with _running_daemon(loaded, sandbox) as daemon, console.status("") as status:
         for turn, count in enumerate(per_turn, start=1):
-            tick_started = time.perf_counter()
+            started = time.perf_counter()
             for _ in range(count):
                 lead = stream.next()
                 native = clients.create(lead.crm, lead.properties)
                 run.created_ms[f"{lead.crm}:{native}"] = int(time.time() * 1000)
-            report = relay.tick()
-            run.ticks.append(report)
-            routed = sum(t.pipeline.routed for t in run.ticks)
-            status.update(
-                f"turn {turn}/{turns}: sent {len(run.created_ms)} leads, routed {routed}, "
-                f"delivered {sum(t.delivered for t in run.ticks)} effects"
-            )
-            time.sleep(max(0.0, 1.0 - (time.perf_counter() - tick_started)))
-        for _ in range(5):  # let the last leads through sync, routing and delivery
-            run.ticks.append(relay.tick())
-    relay.close()
+            status.update(f"second {turn}/{turns}: sent {len(run.created_ms)} leads, {_progress(daemon)}")
+            time.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+        deadline = time.monotonic() + 15  # let the last leads through sync, routing and delivery
+        while time.monotonic() < deadline and not _settled(daemon, len(run.created_ms)):
+            status.update(f"finishing: {_progress(daemon)}")
+            time.sleep(0.5)
     return run
+
+
+@contextlib.contextmanager
+def _running_daemon(loaded: LoadedConfig, sandbox: Any) -> Iterator[Any]:
+    """The real daemon (loop thread, HTTP listener) with the sandbox's HubSpot webhooks pointed at it."""
+    from pydantic import SecretStr
+
+    from connector.config.daemon import DaemonConfig, WebhooksConfig
+    from connector.daemon import Daemon
+    from connector.web.app import create_app
+    from connector.web.server import WebServer
+
+    secret = secrets.token_urlsafe(24)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    hooks = WebhooksConfig(enabled=True, client_secret=SecretStr(secret))
+    settings = DaemonConfig(host="127.0.0.1", port=port, idle_wait_s=0.5, watch_config=False, webhooks=hooks)
+    config = loaded.config.model_copy(update={"daemon": settings})
+    daemon = Daemon(LoadedConfig(config=config, path=None, version=loaded.version))
+    server = WebServer(create_app(daemon), "127.0.0.1", port).start()
+    loop = threading.Thread(target=daemon.run, name="leadrelay-demo-daemon", daemon=True)
+    loop.start()
+    sandbox.admin.set_webhooks(f"http://127.0.0.1:{port}/webhooks/hubspot", secret, ["email"])
+    try:
+        yield daemon
+    finally:
+        sandbox.admin.set_webhooks(None)
+        daemon.request_stop()
+        loop.join(30)
+        server.stop()
+        daemon.close()
+
+
+def _progress(daemon: Any) -> str:
+    db = daemon.route_db
+    outcomes = dict(db.conn.execute("SELECT status, COUNT(*) FROM pipeline_leads GROUP BY status").fetchall())
+    done = db.conn.execute("SELECT COUNT(*) FROM outbox_items WHERE state = 'done'").fetchone()[0]
+    return f"routed {outcomes.get('routed', 0)}, nurtured {outcomes.get('nurture', 0)}, delivered {done} effects"
+
+
+def _settled(daemon: Any, sent: int) -> bool:
+    db = daemon.route_db
+    handled = db.conn.execute("SELECT COUNT(*) FROM pipeline_leads").fetchone()[0]
+    pending = db.conn.execute("SELECT COUNT(*) FROM outbox_items WHERE state = 'pending'").fetchone()[0]
+    return bool(handled >= sent and pending == 0)
 
 
 class FormClients:
@@ -283,5 +332,6 @@ def _speed(console: Console, db: Any, run: DemoRun) -> None:
     p95 = waits[min(len(waits) - 1, int(0.95 * len(waits)))]
     console.print(
         f"Speed to lead (lead created in the CRM → owner written back): median {statistics.median(waits):.1f}s, "
-        f"p95 {p95:.1f}s, max {waits[-1]:.1f}s over {len(waits)} leads (the demo syncs by polling once a second)."
+        f"p95 {p95:.1f}s, max {waits[-1]:.1f}s over {len(waits)} leads "
+        "(HubSpot by webhook, Salesforce polled every 2s)."
     )
