@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from connector.db import Migration, migrate
-from connector.routing.codec import decision_from_dict, dumps, input_from_dict, loads, reads_from_dict
+from connector.routing.codec import decode_stored, encode_stored, input_from_dict, loads, reads_from_dict, stored_reads
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Decision, LedgerEntry, Reads, RoutingInput
 
@@ -60,11 +60,20 @@ MIGRATIONS = (
         );
         """,
     ),
+    Migration(
+        2,
+        "decision trace, reads and ledger delta stored zlib-compressed beside the payload",
+        # The trace (every step and candidate), reads and delta are most of a decision's bytes and are only read to
+        # explain or replay it, so they move to a compressed column (named for its main content); the payload keeps
+        # the inputs and owners that SQL reports query with json_extract. Rows written before this migration keep
+        # their whole decision in the payload, and are still read as such.
+        "ALTER TABLE routing_decisions ADD COLUMN trace_z BLOB",
+    ),
 )
 
 _INSERT_DECISION = (
     "INSERT INTO routing_decisions (lead_id, stage, decided_at_ms, owner, secondary_owner, step, rule, pool,"
-    " final_fallback, config_version, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " final_fallback, config_version, payload, trace_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_LEDGER = (
     "INSERT INTO routing_ledger (pool, rep, credit, expected, assigned, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)"
@@ -102,7 +111,7 @@ def write_decision(conn: sqlite3.Connection, decision: Decision) -> int:
             primary.pool,
             int(decision.final_fallback),
             decision.config_version,
-            dumps(decision),
+            *encode_stored(decision),
         ),
     )
     at = _ms(decision.decided_at)
@@ -160,9 +169,9 @@ class StoredDecision:
 def decisions_for_lead(db: sqlite_utils.Database, lead_id: str) -> list[StoredDecision]:
     """Every logged decision about ``lead_id``, oldest first."""
     rows = db.conn.execute(
-        "SELECT id, payload FROM routing_decisions WHERE lead_id = ? ORDER BY decided_at_ms, id", (lead_id,)
+        "SELECT id, payload, trace_z FROM routing_decisions WHERE lead_id = ? ORDER BY decided_at_ms, id", (lead_id,)
     )
-    return [StoredDecision(row_id, decision_from_dict(loads(payload))) for row_id, payload in rows]
+    return [StoredDecision(row_id, decode_stored(payload, trace_z)) for row_id, payload, trace_z in rows]
 
 
 def decisions_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 2_000) -> Iterator[StoredDecision]:
@@ -170,14 +179,14 @@ def decisions_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 
     last_ms, last_id = _ms(since) - 1, 0
     while True:
         rows = db.conn.execute(
-            "SELECT id, decided_at_ms, payload FROM routing_decisions"
+            "SELECT id, decided_at_ms, payload, trace_z FROM routing_decisions"
             " WHERE (decided_at_ms, id) > (?, ?) ORDER BY decided_at_ms, id LIMIT ?",
             (last_ms, last_id, batch),
         ).fetchall()
         if not rows:
             return
-        for row_id, at_ms, payload in rows:
-            yield StoredDecision(row_id, decision_from_dict(loads(payload)))
+        for row_id, at_ms, payload, trace_z in rows:
+            yield StoredDecision(row_id, decode_stored(payload, trace_z))
             last_ms, last_id = at_ms, row_id
 
 
@@ -201,19 +210,20 @@ def history_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 5_
     while True:
         rows = db.conn.execute(
             "SELECT id, lead_id, stage, decided_at_ms, owner, final_fallback, step, rule, pool,"
-            " json_extract(payload, '$.input'), json_extract(payload, '$.reads'), json_extract(payload, '$.decided_at')"
+            " json_extract(payload, '$.input'), json_extract(payload, '$.reads'),"
+            " json_extract(payload, '$.decided_at'), trace_z"
             " FROM routing_decisions WHERE (decided_at_ms, id) > (?, ?) ORDER BY decided_at_ms, id LIMIT ?",
             (last_ms, last_id, batch),
         ).fetchall()
         if not rows:
             return
-        for row_id, lead_id, stage, at_ms, owner, fallback, step, rule, pool, inp, reads, decided_at in rows:
+        for row_id, lead_id, stage, at_ms, owner, fallback, step, rule, pool, inp, reads, decided_at, detail_z in rows:
             yield RecordedLead(
                 lead_id,
                 stage,
                 datetime.fromisoformat(decided_at),
                 input_from_dict(loads(inp)),
-                reads_from_dict(loads(reads)),
+                reads_from_dict(loads(reads)) if detail_z is None else stored_reads(detail_z),
                 owner,
                 bool(fallback),
                 " › ".join(p for p in (step, rule and f"rule {rule}", pool and f"pool {pool}") if p),

@@ -9,11 +9,19 @@ import pytest
 from structlog.testing import capture_logs
 
 from connector.db import connect
+from connector.routing.codec import dumps
 from connector.routing.explain import explain
 from connector.routing.model import RoutingInput, Snapshot
 from connector.routing.router import Router
 from connector.routing.simulate import replay
-from connector.routing.store import decisions_for_lead, decisions_since, ledger_rows, load_ledger, prune
+from connector.routing.store import (
+    decisions_for_lead,
+    decisions_since,
+    history_since,
+    ledger_rows,
+    load_ledger,
+    prune,
+)
 
 from .builders import MONDAY_3PM_UTC, QUEUE, account, lead, rep, routing
 
@@ -115,3 +123,31 @@ def test_router_housekeeping_keeps_credits_and_recent_cap_counters(db):
     assert router.prune(MONDAY_3PM_UTC) == 1
     assert {k[1] for k in router.ledger.counts} == {"d:2026-11-23", "w:2026-W48"}
     assert sum(e.assigned for e in router.ledger.entries.values()) == 2  # fairness history is never pruned
+
+
+def _route_some(db):
+    router = Router(db, CONFIG, config_version="v1")
+    inputs = [RoutingInput(lead(i)) for i in range(3)] + [RoutingInput(lead(9), account("c@x.com"), "domain", 0.9)]
+    return [router.route(inp, Snapshot(), MONDAY_3PM_UTC + timedelta(minutes=i)) for i, inp in enumerate(inputs)]
+
+
+def test_a_stored_decision_reads_back_equal_to_the_one_routed_and_stays_small(db):
+    decisions = _route_some(db)
+    assert [s.decision for s in decisions_since(db, MONDAY_3PM_UTC)] == decisions
+    sizes = [n for (n,) in db.conn.execute("SELECT length(payload) + length(trace_z) FROM routing_decisions")]
+    whole = [len(dumps(d)) for d in decisions]  # what the first schema stored: the whole decision as JSON
+    assert all(size < full * 0.75 for size, full in zip(sizes, whole, strict=True))
+
+
+def test_decisions_logged_before_the_compact_format_still_explain_and_replay(db):
+    decisions = _route_some(db)
+    # Rewrite the rows as the first schema stored them: the whole decision as JSON in the payload.
+    for (row_id,), decision in zip(
+        db.conn.execute("SELECT id FROM routing_decisions ORDER BY id"), decisions, strict=True
+    ):
+        db.conn.execute(
+            "UPDATE routing_decisions SET payload = ?, trace_z = NULL WHERE id = ?", (dumps(decision), row_id)
+        )
+    assert [s.decision for s in decisions_since(db, MONDAY_3PM_UTC)] == decisions
+    assert [explain(s.decision) for s in decisions_for_lead(db, decisions[0].lead_id)] == [explain(decisions[0])]
+    assert [h.reads for h in history_since(db, MONDAY_3PM_UTC)] == [d.reads for d in decisions]
