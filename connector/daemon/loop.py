@@ -147,19 +147,25 @@ class Daemon:
         report = TurnReport()
         self._maybe_reload()
         report.events = self._webhook_work(report)
+        if report.events and not self.stopping.is_set():  # webhook leads first: not behind a scheduled sync pass
+            report.pipeline.merge(self._route_and_wake(deliver))
         if scheduled and not self.stopping.is_set():
             self.jobs.run_pending()
         if not self.stopping.is_set():
-            report.pipeline = self.route_pending()
+            report.pipeline.merge(self._route_and_wake(deliver))
         if deliver:
             report.delivered = self.relay.deliver_all()
-        elif report.pipeline.routed:
-            self.delivery.wake()
         self.turns += 1
         heartbeat.beat(self.relay.db, started_at=self.started_at, turns=self.turns)
         metrics.LOOP_TURNS.inc()
         self._observe_limiters()
         return report
+
+    def _route_and_wake(self, deliver: bool) -> PipelineResult:
+        result = self.route_pending()
+        if result.routed and not deliver:
+            self.delivery.wake()  # the delivery thread starts on the effects at once
+        return result
 
     def _observe_limiters(self) -> None:
         """Carry each CRM limiter's counts (shared by its reader and writers) into the metrics."""
