@@ -65,47 +65,60 @@ def crm_skip(rep_key: str, owner: Owner | None, owners_known: bool) -> Skip | No
 
 
 class PresenceMemo:
-    """Presence verdicts per rep and local minute: consecutive leads mostly fall in the same minute.
+    """Presence verdicts per rep, each kept for the span of local minutes over which it cannot change.
 
-    Presence depends only on the (frozen) rep and the rep's local date and minute, except for a PTO datetime that
-    is not on a whole minute (then the exact instant is part of the key). Entries keep the rep itself so a recycled
-    ``id`` can never return another rep's verdict; the memo is dropped wholesale when it grows past its limit.
+    Presence depends only on the (frozen) rep and the rep's local date and minute. Being available holds until the
+    working span ends; inactive, PTO days and holidays hold all day; "outside working hours" names the minute, so
+    it holds for that minute only. Reps with datetime PTO (which can start mid-span) are not memoized. Entries keep
+    the rep itself so a recycled ``id`` can never return another rep's verdict.
     """
 
     _LIMIT = 50_000
 
     def __init__(self) -> None:
-        self._verdicts: dict[tuple[int, bool, str, int, datetime | None], tuple[Rep, Skip | None]] = {}
+        self._verdicts: dict[tuple[int, bool], tuple[Rep, str, int, int, Skip | None]] = {}
 
-    def presence(self, rep: Rep, local: LocalTime, now: datetime, *, ignore_hours: bool) -> Skip | None:
-        """``presence_skip``, memoized for the rep's local minute."""
-        key = (id(rep), ignore_hours, local.day_period, local.minute, now if _needs_instant(rep) else None)
+    def presence(self, rep: Rep, local: LocalTime, *, ignore_hours: bool) -> Skip | None:
+        """``presence_skip``, memoized over the span of local minutes it holds for."""
+        key = (id(rep), ignore_hours)
         found = self._verdicts.get(key)
-        if found is not None and found[0] is rep:
-            return found[1]
+        minute = local.minute
+        if found is not None and found[0] is rep and found[1] == local.day_period and found[2] <= minute < found[3]:
+            return found[4]
         verdict = presence_skip(rep, local, ignore_hours=ignore_hours)
-        if len(self._verdicts) >= self._LIMIT:
-            self._verdicts = {}
-        self._verdicts[key] = (rep, verdict)
+        if _memoizable(rep):
+            if len(self._verdicts) >= self._LIMIT:
+                self._verdicts = {}
+            start, end = _holds_for(rep, local, verdict, ignore_hours=ignore_hours)
+            self._verdicts[key] = (rep, local.day_period, start, end, verdict)
         return verdict
 
 
-_INSTANT: dict[int, tuple[Rep, bool]] = {}
+def _holds_for(rep: Rep, local: LocalTime, verdict: Skip | None, *, ignore_hours: bool) -> tuple[int, int]:
+    """The local minutes of the day [start, end) over which ``verdict`` stays the same."""
+    minute = local.minute
+    if verdict is not None:
+        return (minute, minute + 1) if verdict.code == "off_hours" else (0, _DAY)
+    if ignore_hours:
+        return 0, _DAY
+    for start, end in _hours(rep)[local.weekday][0]:
+        if start <= minute < end:
+            return start, end
+    return minute, minute + 1  # not reached: available means inside a span
 
 
-def _needs_instant(rep: Rep) -> bool:
-    """Whether a PTO boundary falls inside a minute, so the verdict can change within one (rare: seconds in PTO)."""
-    cached = _INSTANT.get(id(rep))
+_DAY = 24 * 60
+_DATED_ONLY: dict[int, tuple[Rep, bool]] = {}
+
+
+def _memoizable(rep: Rep) -> bool:
+    """Whether every PTO of the rep is whole days (a datetime PTO can begin in the middle of a working span)."""
+    cached = _DATED_ONLY.get(id(rep))
     if cached is None or cached[0] is not rep:
-        if len(_INSTANT) > 10_000:
-            _INSTANT.clear()
-        exact = any(
-            isinstance(bound, datetime) and (bound.second or bound.microsecond)
-            for pto in rep.pto
-            for bound in (pto.start, pto.end)
-        )
-        cached = (rep, exact)
-        _INSTANT[id(rep)] = cached
+        if len(_DATED_ONLY) > 10_000:
+            _DATED_ONLY.clear()
+        cached = (rep, not any(isinstance(pto.start, datetime) for pto in rep.pto))
+        _DATED_ONLY[id(rep)] = cached
     return cached[1]
 
 

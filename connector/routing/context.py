@@ -11,7 +11,14 @@ from datetime import datetime
 
 from connector.config.routing import Rep, Requirement, RoutingConfig
 from connector.models import Owner
-from connector.routing.availability import LocalTime, PresenceMemo, Skip, cap_skip, crm_skip, local_time
+from connector.routing.availability import (
+    LocalTime,
+    PresenceMemo,
+    Skip,
+    cap_skip,
+    crm_skip,
+    local_time,
+)
 from connector.routing.conditions import field_value
 from connector.routing.ledger import LedgerState, LedgerView
 from connector.routing.model import OwnerRead, Reads, RoutingInput, Snapshot
@@ -37,8 +44,6 @@ class RouteContext:
         self.owners_known = snapshot.has_owners
         self._owners_read: dict[str, None] = {}  # keys in first-read order; turned into OwnerReads on demand
         self._local: dict[str, LocalTime] = {}
-        # A rep in several pools of one waterfall is judged once; booking an owner changes caps, so it clears this.
-        self._skips: dict[tuple[str, tuple[Requirement, ...], bool], Skip | None] = {}
 
     def local(self, rep: Rep) -> LocalTime:
         """The rep's local time now (computed once per time zone per decision)."""
@@ -64,38 +69,41 @@ class RouteContext:
     def skips(
         self, reps: Sequence[Rep], requirements: tuple[Requirement, ...] = (), ignore_hours: bool = False
     ) -> list[Skip | None]:
-        """``skip`` for each rep, in order: the hot loop of every pool pick, so it stays one tight loop."""
-        cache, out = self._skips, []
-        for rep in reps:
-            key = (rep.email, requirements, ignore_hours)
-            if key in cache:
-                out.append(cache[key])
-            else:
-                found = cache[key] = self._skip(rep, requirements, ignore_hours)
+        """``skip`` for each rep, in order: the hot loop of every pool pick, so it stays one tight loop.
+
+        The checks run in the same order as for one rep (booking, CRM, presence, requirements, caps), with presence
+        memoized across decisions (``PresenceMemo``).
+        """
+        presence = [_PRESENCE.presence(rep, self.local(rep), ignore_hours=ignore_hours) for rep in reps]
+        excluded, previous = self.excluded, self.input.exclude_owners
+        owners, owners_read, known = self.snapshot.owners, self._owners_read, self.owners_known
+        out: list[Skip | None] = []
+        for rep, verdict in zip(reps, presence, strict=True):
+            email = rep.email
+            if email in excluded:
+                out.append(_PRIMARY_OWNER)
+                continue
+            if email in previous:
+                out.append(_PREVIOUS_OWNER)
+                continue
+            owners_read[email] = None
+            owner = owners.get(email)
+            if owner is None or not owner.active:
+                found = crm_skip(email, owner, known)
+                if found is not None:
+                    out.append(found)
+                    continue
+            found = verdict or (self._requirement_skip(rep, requirements) if requirements else None)
+            if found is not None:
                 out.append(found)
+                continue
+            caps = rep.caps
+            uncapped = caps.per_day is None and caps.per_week is None and caps.open_leads is None
+            out.append(None if uncapped else self._cap_skip(rep))
         return out
 
-    def _skip(self, rep: Rep, requirements: tuple[Requirement, ...], ignore_hours: bool) -> Skip | None:
-        email = rep.email
-        if email in self.excluded:
-            return _PRIMARY_OWNER
-        if email in self.input.exclude_owners:
-            return _PREVIOUS_OWNER
-        self._owners_read[email] = None
-        owner = self.snapshot.owners.get(email)
-        if owner is None or not owner.active:
-            found = crm_skip(email, owner, self.owners_known)
-            if found is not None:
-                return found
-        local = self._local.get(rep.timezone) or self.local(rep)
-        found = _PRESENCE.presence(rep, local, self.now, ignore_hours=ignore_hours)
-        if found is None and requirements:
-            found = self._requirement_skip(rep, requirements)
-        if found is not None:
-            return found
-        caps = rep.caps
-        if caps.per_day is None and caps.per_week is None and caps.open_leads is None:
-            return None
+    def _cap_skip(self, rep: Rep) -> Skip | None:
+        caps, email, local = rep.caps, rep.email, self.local(rep)
         today = self.view.count(email, local.day_period) if caps.per_day is not None else 0
         week = self.view.count(email, local.week_period) if caps.per_week is not None else 0
         open_leads = self.open_leads(email) if caps.open_leads is not None else 0
@@ -132,7 +140,6 @@ class RouteContext:
     def exclude(self, key: str) -> None:
         """The owner has this lead already: not again for a secondary assignment."""
         self.excluded.add(key)
-        self._skips.clear()
 
     def load(self, rep: Rep) -> float:
         """Open leads plus today's leads, per unit of weight (least-loaded strategy)."""

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connector.config.routing import Pool, Rep
+from connector.config.routing import Pool, Rep, RoutingConfig
 from connector.routing.availability import Skip
 from connector.routing.context import RouteContext
 from connector.routing.ledger import Contender, pick_least_loaded, pick_weighted
@@ -44,9 +44,19 @@ def choose_from_pool(ctx: RouteContext, name: str) -> PoolChoice:
     return PoolChoice(None, None, tuple(tried), tuple(candidates), "; then ".join(notes))
 
 
-def _members(ctx: RouteContext, pool: Pool) -> list[Rep]:
-    reps = ctx.config.reps_by_key
-    return [reps[key] for key in pool.reps]
+_MEMBERS: dict[tuple[int, int], tuple[Pool, RoutingConfig, tuple[Rep, ...]]] = {}
+
+
+def _members(ctx: RouteContext, pool: Pool) -> tuple[Rep, ...]:
+    """The pool's reps, as one tuple per (frozen) pool and config, so per-minute presence can be memoized for it."""
+    key = (id(pool), id(ctx.config))
+    cached = _MEMBERS.get(key)
+    if cached is None or cached[0] is not pool or cached[1] is not ctx.config:
+        if len(_MEMBERS) > 10_000:
+            _MEMBERS.clear()
+        reps = ctx.config.reps_by_key
+        cached = _MEMBERS[key] = (pool, ctx.config, tuple(reps[name] for name in pool.reps))
+    return cached[2]
 
 
 def pick_in_pool(

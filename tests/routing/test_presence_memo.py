@@ -1,0 +1,64 @@
+"""The presence memo never changes a verdict: memoized answers equal a fresh check at every instant."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.config.routing import Rep
+from connector.routing.availability import PresenceMemo, local_time, presence_skip
+
+from .builders import MONDAY_3PM_UTC
+
+REPS = [
+    Rep.model_validate(
+        {
+            "email": "ny@x.com",
+            "timezone": "America/New_York",
+            "working_days": ["mon", "tue"],
+            "working_hours": "09:00-17:30",
+        }
+    ),
+    Rep.model_validate(
+        {
+            "email": "split@x.com",
+            "timezone": "Asia/Kolkata",  # a half-hour offset
+            "working_hours": {"mon": "08:00-12:00, 13:00-17:00", "tue": "10:00-11:00"},
+            "holidays": {"country": "IN"},
+        }
+    ),
+    Rep.model_validate(
+        {
+            "email": "away@x.com",
+            "timezone": "Europe/Berlin",
+            "working_hours": "00:00-24:00",
+            "pto": [
+                {"start": "2026-11-24", "end": "2026-11-24"},
+                {"start": "2026-11-25T10:00:30", "end": "2026-11-25T12:00"},
+            ],
+        }
+    ),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=40), ignore=st.booleans())
+def test_memoized_presence_equals_a_fresh_check_as_time_moves_on(steps, ignore):
+    memo, now = PresenceMemo(), MONDAY_3PM_UTC
+    for step in steps:
+        now += timedelta(seconds=step * 53)  # odd strides cross minute, span, day and PTO boundaries
+        for rep in REPS:
+            local = local_time(rep, now)
+            assert memo.presence(rep, local, ignore_hours=ignore) == presence_skip(rep, local, ignore_hours=ignore)
+
+
+@pytest.mark.parametrize("minutes", [0, 1, 29, 30, 31, 150, 151])
+def test_off_hours_reason_names_the_minute_even_when_memoized(minutes):
+    memo, rep = PresenceMemo(), REPS[0]
+    start = MONDAY_3PM_UTC + timedelta(hours=8)  # 18:00 in New York: after hours
+    memo.presence(rep, local_time(rep, start), ignore_hours=False)
+    later = local_time(rep, start + timedelta(minutes=minutes))
+    assert memo.presence(rep, later, ignore_hours=False) == presence_skip(rep, later)
