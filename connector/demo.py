@@ -105,8 +105,6 @@ crms:
     ca_bundle: {sandbox.ca_path}
     poll_interval_s: 2
     overlap_s: 2
-pipeline:
-  intake_owners: [integration@northwind-demo.com]
 actions:
   slack:
     enabled: true

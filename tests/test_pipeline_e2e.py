@@ -106,3 +106,18 @@ def test_ticking_again_changes_nothing(world, slack):
     assert report.pipeline.routed == 0
     assert relay.db.conn.execute("SELECT COUNT(*) FROM outbox_items").fetchone()[0] == before
     assert sum(slack.per_decision().values()) == messages
+
+
+def test_scores_reach_the_rules_fast_track_leads_go_to_account_executives(world):
+    relay, _ = world
+    _settle(relay)
+    reps = {r.email: r for r in relay.pipeline.loaded.config.routing.reps}
+    rows = relay.db.conn.execute(
+        "SELECT owner, step, json_extract(payload, '$.input.outcome'), json_extract(payload, '$.input.fit')"
+        " FROM routing_decisions"
+    ).fetchall()
+    assert {fit for *_, fit in rows} <= {"A", "B", "C"}, "rules read Fit as the letter they are written with"
+    # Continuity may keep a hot lead with its account's owner; when the rules decide, hot leads skip the SDRs.
+    fast = [owner for owner, step, outcome, _ in rows if outcome == "fast_track" and step == "rules"]
+    assert fast, "the inbound mix has high-fit, high-activity leads"
+    assert all(reps[owner].role == "AE" for owner in fast)

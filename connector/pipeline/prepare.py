@@ -38,8 +38,8 @@ class Prepared:
             account=self.account,
             match_method=self.match.method if self.match.matched else None,
             match_confidence=self.match.confidence,
-            fit=score.fit_tier,
-            activity=score.activity_tier,
+            fit=score.grade[:1],  # "A" / "B" / "C": the letter rules write, as in "fit: [A]"
+            activity=score.grade[1:],  # "1" / "2" / "3"
             grade=score.grade,
             score_breakdown=tuple(item.render().strip() for item in score.breakdown),
             outcome=self.qualification.hint or self.qualification.outcome,
