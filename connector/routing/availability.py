@@ -6,6 +6,7 @@ check is the one reported, ordered from the most permanent reason (deactivated) 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -92,6 +93,25 @@ class PresenceMemo:
             start, end = _holds_for(rep, local, verdict, ignore_hours=ignore_hours)
             self._verdicts[key] = (rep, local.day_period, start, end, verdict)
         return verdict
+
+    def presences(
+        self, reps: Sequence[Rep], local_of: Callable[[Rep], LocalTime], *, ignore_hours: bool
+    ) -> list[Skip | None]:
+        """``presence`` for each rep, in order, with the memo hit checked inline (this runs for every pool member)."""
+        verdicts, out = self._verdicts, []
+        for rep in reps:
+            local = local_of(rep)
+            found = verdicts.get((id(rep), ignore_hours))
+            if (
+                found is not None
+                and found[0] is rep
+                and found[1] == local.day_period
+                and found[2] <= local.minute < found[3]
+            ):
+                out.append(found[4])
+            else:
+                out.append(self.presence(rep, local, ignore_hours=ignore_hours))
+        return out
 
 
 def _holds_for(rep: Rep, local: LocalTime, verdict: Skip | None, *, ignore_hours: bool) -> tuple[int, int]:

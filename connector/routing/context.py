@@ -74,7 +74,7 @@ class RouteContext:
         The checks run in the same order as for one rep (booking, CRM, presence, requirements, caps), with presence
         memoized across decisions (``PresenceMemo``).
         """
-        presence = [_PRESENCE.presence(rep, self.local(rep), ignore_hours=ignore_hours) for rep in reps]
+        presence = _PRESENCE.presences(reps, self.local, ignore_hours=ignore_hours)
         excluded, previous = self.excluded, self.input.exclude_owners
         owners, owners_read, known = self.snapshot.owners, self._owners_read, self.owners_known
         out: list[Skip | None] = []

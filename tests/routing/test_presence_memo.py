@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.config.routing import Rep
-from connector.routing.availability import PresenceMemo, local_time, presence_skip
+from connector.routing.availability import LocalTime, PresenceMemo, local_time, presence_skip
 
 from .builders import MONDAY_3PM_UTC
 
@@ -53,6 +54,12 @@ def test_memoized_presence_equals_a_fresh_check_as_time_moves_on(steps, ignore):
         for rep in REPS:
             local = local_time(rep, now)
             assert memo.presence(rep, local, ignore_hours=ignore) == presence_skip(rep, local, ignore_hours=ignore)
+        fresh = [presence_skip(rep, local_time(rep, now), ignore_hours=ignore) for rep in REPS]
+        assert memo.presences(REPS, partial(_local_at, now), ignore_hours=ignore) == fresh
+
+
+def _local_at(now: datetime, rep: Rep) -> LocalTime:
+    return local_time(rep, now)
 
 
 @pytest.mark.parametrize("minutes", [0, 1, 29, 30, 31, 150, 151])
