@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from connector import metrics
+from connector.analytics.jobs import schedule_jobs as schedule_analytics_jobs
 from connector.config.loader import LoadedConfig
 from connector.crm import CrmReader
 from connector.daemon import heartbeat
@@ -110,6 +111,18 @@ class Daemon:
             self.add_job(f"sync:{crm}", partial(self.sync, crm), every_s=interval)
         self.add_job("reconcile", self.reconcile, daily_at=self.loaded.config.daemon.reconcile_at)
         self.add_job("housekeeping", self.housekeeping, every_s=HOUSEKEEPING_EVERY_S)
+        schedule_analytics_jobs(self._add_routing_job, self.relay)  # SLA sweep, monthly continuity audit
+
+    def _add_routing_job(
+        self, name: str, fn: Callable[[], object], *, every_s: float | None = None, daily_at: str | None = None
+    ) -> None:
+        """``add_job`` for work that routes (re-routing untouched leads): it holds the routing lock like the API."""
+
+        def locked() -> object:
+            with self.route_lock:
+                return fn()
+
+        self.add_job(name, locked, every_s=every_s, daily_at=daily_at)
 
     def _engine(self, reader: CrmReader) -> SyncEngine:
         crms = self.loaded.config.crms

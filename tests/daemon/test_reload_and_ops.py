@@ -137,3 +137,8 @@ def test_an_unsafe_daemon_section_is_rejected_naming_the_field(tmp_path, section
     with pytest.raises(ConfigError) as caught:
         parse_config(f"database: {tmp_path / 'db.sqlite'}\n{section}")
     assert field in str(caught.value)
+
+
+def test_the_sla_sweep_and_the_monthly_audit_are_on_the_schedule(daemon):
+    assert {"sla_sweep", "continuity_audit"} <= set(daemon.jobs.names)
+    daemon.jobs.run_all(["sla_sweep", "continuity_audit"])  # nothing routed yet: both run and find nothing to do
