@@ -134,52 +134,6 @@ def deliver_command(config_path: Path, burst: bool) -> None:
 
 def build_performers(config: LeadrelayConfig, *, clients: dict[str, Any] | None = None) -> list[Performer]:
     """The performers for every configured CRM and channel (``clients`` may supply ready CRM clients by name)."""
-    given = clients or {}
-    actions, policy = config.actions, config.actions.outbox
-    performers: list[Performer] = []
-    if config.crms.hubspot.enabled or "hubspot" in given:
-        from adapters.hubspot.client import build_client, build_limiter
-        from adapters.hubspot.writes import HubSpotOwnerWriter, HubSpotTaskWriter
+    from connector.relay import build_crm_parts
 
-        client = given.get("hubspot") or build_client(config.crms.hubspot)
-        limiter = build_limiter(config.crms.hubspot)
-        size = policy.hubspot_batch_size
-        performers += [
-            HubSpotOwnerWriter(client, limiter=limiter, batch_size=size),
-            HubSpotTaskWriter(client, actions, limiter=limiter, batch_size=size),
-        ]
-    if config.crms.salesforce.enabled or "salesforce" in given:
-        performers += _salesforce_performers(config, given.get("salesforce"))
-    performers += _notifiers(config)
-    return performers
-
-
-def _salesforce_performers(config: LeadrelayConfig, sf: Any | None) -> list[Performer]:
-    from adapters.salesforce.client import build_client, build_limiter, build_session
-    from adapters.salesforce.writes import SalesforceOwnerWriter, SalesforceTaskWriter
-
-    section = config.crms.salesforce
-    client = sf or build_client(section, build_session(section))
-    limiter = build_limiter(section)
-    size = config.actions.outbox.salesforce_batch_size
-    return [
-        SalesforceOwnerWriter(client, limiter=limiter, batch_size=size),
-        SalesforceTaskWriter(client, config.actions, limiter=limiter, batch_size=size),
-    ]
-
-
-def _notifiers(config: LeadrelayConfig) -> list[Performer]:
-    from connector.notify import NotificationPerformer
-
-    actions = config.actions
-    found: list[Performer] = []
-    size = actions.outbox.notify_batch_size
-    if actions.slack.enabled:
-        from adapters.slack.notifier import SlackNotifier
-
-        found.append(NotificationPerformer(SlackNotifier(actions.slack), actions, batch_size=size))
-    if actions.email.enabled:
-        from adapters.email.notifier import EmailNotifier
-
-        found.append(NotificationPerformer(EmailNotifier(actions.email), actions, batch_size=size))
-    return found
+    return build_crm_parts(config, clients=clients).performers

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlite_utils
 
@@ -51,46 +52,64 @@ class CrmParts:
     performers: list[Performer] = field(default_factory=list)
 
 
-def build_crm_parts(config: LeadrelayConfig) -> CrmParts:
-    """Readers and outbox performers for the enabled CRMs, plus the Slack and email notifiers the config asks for."""
+def build_crm_parts(config: LeadrelayConfig, *, clients: dict[str, Any] | None = None) -> CrmParts:
+    """Readers and outbox performers for the enabled CRMs, plus the Slack and email notifiers the config asks for.
+
+    ``clients`` may hand in ready CRM clients by name ("hubspot", "salesforce"); a CRM given a client is used even
+    if its section is not enabled (tests wire a single CRM this way).
+    """
+    given = clients or {}
+    crms, outbox = config.crms, config.actions.outbox
+    parts = CrmParts()
+    if crms.hubspot.enabled or "hubspot" in given:
+        _add_hubspot(parts, config, given.get("hubspot"))
+    if crms.salesforce.enabled or "salesforce" in given:
+        _add_salesforce(parts, config, given.get("salesforce"))
+    parts.performers += _notifiers(config, outbox.notify_batch_size)
+    return parts
+
+
+def _add_hubspot(parts: CrmParts, config: LeadrelayConfig, client: Any | None) -> None:
+    from adapters.hubspot import HubSpotReader
+    from adapters.hubspot.client import build_client, build_limiter
+    from adapters.hubspot.writes import HubSpotOwnerWriter, HubSpotTaskWriter
+
+    section, size = config.crms.hubspot, config.actions.outbox.hubspot_batch_size
+    client = client or build_client(section)
+    limiter, retry = build_limiter(section), RetryPolicy.from_config(section.retry)
+    parts.readers.append(HubSpotReader(section, client=client, limiter=limiter, retry=retry))
+    parts.performers.append(HubSpotOwnerWriter(client, retry=retry, limiter=limiter, batch_size=size))
+    parts.performers.append(HubSpotTaskWriter(client, config.actions, retry=retry, limiter=limiter, batch_size=size))
+
+
+def _add_salesforce(parts: CrmParts, config: LeadrelayConfig, client: Any | None) -> None:
+    from adapters.salesforce import SalesforceReader
+    from adapters.salesforce.client import build_client, build_limiter, build_session
+    from adapters.salesforce.writes import SalesforceOwnerWriter, SalesforceTaskWriter
+
+    section, size = config.crms.salesforce, config.actions.outbox.salesforce_batch_size
+    session = build_session(section)
+    sf = client or build_client(section, session)
+    limiter, retry = build_limiter(section), RetryPolicy.from_config(section.retry)
+    parts.readers.append(SalesforceReader(section, client=sf, session=session, limiter=limiter, retry=retry))
+    parts.performers.append(SalesforceOwnerWriter(sf, retry=retry, limiter=limiter, batch_size=size))
+    parts.performers.append(SalesforceTaskWriter(sf, config.actions, retry=retry, limiter=limiter, batch_size=size))
+
+
+def _notifiers(config: LeadrelayConfig, batch_size: int) -> list[Performer]:
     from connector.notify import NotificationPerformer
 
-    crms, actions = config.crms, config.actions
-    parts = CrmParts()
-    if crms.hubspot.enabled:
-        from adapters.hubspot import HubSpotReader
-        from adapters.hubspot.client import build_client, build_limiter
-        from adapters.hubspot.writes import HubSpotOwnerWriter, HubSpotTaskWriter
-
-        client, limiter = build_client(crms.hubspot), build_limiter(crms.hubspot)
-        retry = RetryPolicy.from_config(crms.hubspot.retry)
-        parts.readers.append(HubSpotReader(crms.hubspot, client=client, limiter=limiter, retry=retry))
-        parts.performers.append(HubSpotOwnerWriter(client, retry=retry, limiter=limiter))
-        parts.performers.append(HubSpotTaskWriter(client, actions, retry=retry, limiter=limiter))
-    if crms.salesforce.enabled:
-        from adapters.salesforce import SalesforceReader
-        from adapters.salesforce.client import build_client as build_sf
-        from adapters.salesforce.client import build_limiter as build_sf_limiter
-        from adapters.salesforce.client import build_session
-        from adapters.salesforce.writes import SalesforceOwnerWriter, SalesforceTaskWriter
-
-        session = build_session(crms.salesforce)
-        sf, sf_limiter = build_sf(crms.salesforce, session), build_sf_limiter(crms.salesforce)
-        sf_retry = RetryPolicy.from_config(crms.salesforce.retry)
-        parts.readers.append(
-            SalesforceReader(crms.salesforce, client=sf, session=session, limiter=sf_limiter, retry=sf_retry)
-        )
-        parts.performers.append(SalesforceOwnerWriter(sf, retry=sf_retry, limiter=sf_limiter))
-        parts.performers.append(SalesforceTaskWriter(sf, actions, retry=sf_retry, limiter=sf_limiter))
+    actions = config.actions
+    found: list[Performer] = []
     if actions.slack.enabled:
         from adapters.slack.notifier import SlackNotifier
 
-        parts.performers.append(NotificationPerformer(SlackNotifier(actions.slack), actions))
+        found.append(NotificationPerformer(SlackNotifier(actions.slack), actions, batch_size=batch_size))
     if actions.email.enabled:
         from adapters.email.notifier import EmailNotifier
 
-        parts.performers.append(NotificationPerformer(EmailNotifier(actions.email), actions))
-    return parts
+        found.append(NotificationPerformer(EmailNotifier(actions.email), actions, batch_size=batch_size))
+    return found
 
 
 class Relay:

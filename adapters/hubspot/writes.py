@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from adapters.hubspot.errors import map_error
 from connector.config.actions import ActionsConfig
 from connector.errors import LeadrelayError, NotFoundError, RateLimitedError
+from connector.outbox.create_once import create_once
 from connector.outbox.model import EffectKind, Job, Outcome
 from connector.outbox.task_body import html_body, task_subject
 from connector.outbox.worker import outcome_for_error
@@ -203,24 +204,9 @@ class HubSpotTaskWriter:
         return [outcomes[job.item.id] for job in jobs]
 
     def _create_chunk(self, jobs: Sequence[Job]) -> dict[int, Outcome]:
-        outcomes: dict[int, Outcome] = {}
-        pending = list(jobs)
-        check = [j for j in pending if j.item.maybe_done]
-
-        def attempt() -> None:
-            nonlocal pending, check
-            if check:
-                found = self._existing([j.item.decision_id for j in check])
-                for job in [j for j in pending if j.item.decision_id in found]:
-                    outcomes[job.item.id] = Outcome.done(f"task {found[job.item.decision_id]} existed already")
-                pending = [j for j in pending if j.item.decision_id not in found]
-            if not pending:
-                return
-            check = pending  # whatever this call does, a repeat must look before creating again
-            outcomes.update(self._create(pending))
-
-        self.calls.retry.call(attempt, what="hubspot_task_create")
-        return outcomes
+        return create_once(
+            jobs, existing=self._existing, create=self._create, retry=self.calls.retry, what="hubspot_task_create"
+        )
 
     def _existing(self, decision_ids: list[str]) -> dict[str, str]:
         wanted = {"propertyName": DECISION_PROPERTY, "operator": "IN", "values": decision_ids}

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from adapters.salesforce.errors import HeaderRecordingSession, map_error
 from connector.config.actions import ActionsConfig
 from connector.errors import LeadrelayError, NotFoundError, RateLimitedError, RequestError
+from connector.outbox.create_once import create_once
 from connector.outbox.model import Assignment, EffectKind, Job, Outcome
 from connector.outbox.task_body import plain_body, task_subject
 from connector.outbox.worker import outcome_for_error
@@ -248,24 +249,9 @@ class SalesforceTaskWriter:
         return {j.item.id: _result_outcome(r, "task upserted") for j, r in zip(jobs, results or [], strict=True)}
 
     def _create_missing(self, jobs: list[Job]) -> dict[int, Outcome]:
-        outcomes: dict[int, Outcome] = {}
-        pending = list(jobs)
-        check = [j for j in pending if j.item.maybe_done]
-
-        def attempt() -> None:
-            nonlocal pending, check
-            if check:
-                found = self._existing([j.item.decision_id for j in check])
-                for job in [j for j in pending if j.item.decision_id in found]:
-                    outcomes[job.item.id] = Outcome.done(f"task {found[job.item.decision_id]} existed already")
-                pending = [j for j in pending if j.item.decision_id not in found]
-            if not pending:
-                return
-            check = pending  # whatever this call does, a repeat must look before creating again
-            outcomes.update(self._create(pending))
-
-        self.calls.retry.call(attempt, what="salesforce_task_create")
-        return outcomes
+        return create_once(
+            jobs, existing=self._existing, create=self._create, retry=self.calls.retry, what="salesforce_task_create"
+        )
 
     def _existing(self, decision_ids: list[str]) -> dict[str, str]:
         from simple_salesforce import format_soql
