@@ -58,6 +58,7 @@ class InboundStream:
         self.companies = _companies(store)
         self.names = json.loads(resources.files("adapters.sandbox").joinpath("data/names.json").read_text("utf-8"))
         self._count = 0
+        self._taken = _emails(store)  # a form for a new person never reuses an address the portal already has
 
     def next(self, now: datetime | None = None) -> InboundLead:
         """The next inbound lead."""
@@ -73,7 +74,9 @@ class InboundStream:
             word, tail = rng.choice(_NEW_COMPANY_WORDS), rng.choice(_NEW_COMPANY_TAILS)
             typed = f"{word} {tail}"
             domain = f"{word}{tail}{self._count}.io".lower()
-        email = f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99) if rng.random() < 0.2 else ''}@{domain}".lower()
+        email = self._unique(
+            f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99) if rng.random() < 0.2 else ''}", domain
+        )
         country = company["country"] if company else rng.choice(["US", "GB", "DE", "FR", "SG", "BR", "AU", "NL"])
         hot = rng.random()
         signals = {
@@ -87,6 +90,14 @@ class InboundStream:
         if rng.random() < self.salesforce_share:
             return InboundLead("salesforce", _salesforce(rng, person, moment))
         return InboundLead("hubspot", _hubspot(rng, person, moment))
+
+    def _unique(self, local: str, domain: str) -> str:
+        email, n = f"{local}@{domain}".lower(), 1
+        while email in self._taken:
+            n += 1
+            email = f"{local}{n}@{domain}".lower()
+        self._taken.add(email)
+        return email
 
     def _name(self) -> tuple[str, str]:
         culture = self.rng.choice([k for k in self.names if k != "about"])
@@ -107,6 +118,16 @@ def _companies(store: ObjectStore) -> list[dict[str, Any]]:
             found.append(
                 {"name": obj.properties["Name"], "domain": domain, "country": obj.properties.get("BillingCountry")}
             )
+    return found
+
+
+def _emails(store: ObjectStore) -> set[str]:
+    found = set()
+    for kind, field in (("hubspot.contacts", "email"), ("salesforce.Lead", "Email"), ("salesforce.Contact", "Email")):
+        for obj in store.iter_all(kind):
+            value = obj.properties.get(field)
+            if value:
+                found.add(str(value).strip().lower())
     return found
 
 
