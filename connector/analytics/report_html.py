@@ -125,7 +125,9 @@ def _rep_chart(metrics: Metrics, width: int = 480) -> str:
         y = 4 + i * row
         actual, expected = span * rep.share / top, span * rep.expected_share / top
         rows.append(
-            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end">{escape(_short(rep.rep, 24))}</text>'
+            # The mailbox name fits the label column; the full address is the hover title.
+            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end"><title>{escape(rep.rep)}</title>'
+            f"{escape(_short(rep.rep.split('@')[0], 20))}</text>"
             f'<rect x="{label_w}" y="{y + 3}" width="{expected:.1f}" height="10" fill="{_GREY}" rx="2"/>'
             f'<rect x="{label_w}" y="{y + 14}" width="{actual:.1f}" height="10" fill="{_BLUE}" rx="2"/>'
             f'<text x="{label_w + max(actual, expected) + 4:.1f}" y="{y + 18}">{rep.leads} · '
