@@ -37,28 +37,32 @@ class RowProblem:
 
 def read_accounts(path: str | Path) -> tuple[list[Account], list[RowProblem]]:
     """Accounts from a CSV file, normalized, plus the problems found; raises InvalidRecordError on a bad header."""
-    accounts: list[Account] = []
-    problems: list[RowProblem] = []
-    seen: set[str] = set()
-    for line, row in _rows(path, ACCOUNT_COLUMNS[:2]):
-        account = _account(line, row, seen, problems)
-        if account is not None:
-            seen.add(account.id)
-            accounts.append(account)
-    return accounts, problems
+    return _read(path, ACCOUNT_COLUMNS[:2], _account)
 
 
 def read_leads(path: str | Path) -> tuple[list[Lead], list[RowProblem]]:
     """Leads from a CSV file, normalized, plus the problems found; raises InvalidRecordError on a bad header."""
-    leads: list[Lead] = []
+    return _read(path, LEAD_COLUMNS[:1], _lead)
+
+
+R = TypeVar("R", Account, Lead)
+
+
+def _read(
+    path: str | Path,
+    required: tuple[str, ...],
+    build: Callable[[int, dict[str, str], set[str], list[RowProblem]], R | None],
+) -> tuple[list[R], list[RowProblem]]:
+    """Every row ``build`` accepts, in file order; an id already read makes a later row a problem, not a record."""
+    records: list[R] = []
     problems: list[RowProblem] = []
     seen: set[str] = set()
-    for line, row in _rows(path, LEAD_COLUMNS[:1]):
-        lead = _lead(line, row, seen, problems)
-        if lead is not None:
-            seen.add(lead.id)
-            leads.append(lead)
-    return leads, problems
+    for line, row in _rows(path, required):
+        record = build(line, row, seen, problems)
+        if record is not None:
+            seen.add(record.id)
+            records.append(record)
+    return records, problems
 
 
 def _rows(path: str | Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
