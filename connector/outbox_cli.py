@@ -20,14 +20,13 @@ import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
+from connector.cli_options import config_option
 from connector.config import LeadrelayConfig, load_config
 from connector.db import connect
 from connector.errors import ConfigError
 from connector.outbox import store
 from connector.outbox.model import ItemState
 from connector.outbox.worker import OutboxWorker, Performer
-
-DEFAULT_CONFIG = "leadrelay.yaml"
 
 
 def _open(config_path: Path, db_path: Path | None) -> tuple[LeadrelayConfig | None, sqlite_utils.Database]:
@@ -44,15 +43,7 @@ def _open(config_path: Path, db_path: Path | None) -> tuple[LeadrelayConfig | No
     return config, db
 
 
-_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="LEADRELAY_CONFIG",
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    help="Config file (or $LEADRELAY_CONFIG); names the database.",
-)
+_config_option = config_option("Config file (or $LEADRELAY_CONFIG); names the database.")
 _db_option = click.option(
     "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Database file directly."
 )

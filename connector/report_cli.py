@@ -22,21 +22,14 @@ from connector.analytics.report_html import render_html
 from connector.audit import fix, render
 from connector.audit.continuity import KINDS, Finding, audit
 from connector.cache import open_cache
+from connector.cli_options import config_option
 from connector.config import load_config
 from connector.config.loader import LoadedConfig
 from connector.errors import ConfigError
 
 _SPAN = re.compile(r"^(\d+)\s*([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="LEADRELAY_CONFIG",
-    default="leadrelay.yaml",
-    show_default=True,
-    help="Config file (or $LEADRELAY_CONFIG).",
-)
+_config_option = config_option()
 _format_option = click.option(
     "--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True
 )

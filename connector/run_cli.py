@@ -14,6 +14,7 @@ from types import FrameType
 
 import click
 
+from connector.cli_options import config_option
 from connector.config import load_config
 from connector.errors import ConfigError, TransportError
 from connector.logs import get_logger
@@ -22,15 +23,7 @@ log = get_logger("leadrelay.run")
 
 
 @click.command("run")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="LEADRELAY_CONFIG",
-    default="leadrelay.yaml",
-    show_default=True,
-    help="Config file (or $LEADRELAY_CONFIG); watched and reloaded when it changes.",
-)
+@config_option("Config file (or $LEADRELAY_CONFIG); watched and reloaded when it changes.")
 @click.option("--burst", is_flag=True, help="Sync, route and deliver what is waiting, then exit (no HTTP listener).")
 @click.option("--max-turns", type=int, default=None, help="Stop after this many loop turns (testing).")
 def run_command(config_path: Path, burst: bool, max_turns: int | None) -> None:
