@@ -42,6 +42,8 @@ class RawRecord:
     modified_ms: int
     properties: Mapping[str, Any] = field(default_factory=dict)
     deleted: bool = False
+    # Ids of associated records by object type (HubSpot engagements and deals: "contacts", "companies").
+    associations: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def position(self) -> Position:
@@ -96,7 +98,60 @@ class OwnerRecord:
     properties: Mapping[str, Any] = field(default_factory=dict)
 
 
-CacheRecord = PersonRecord | AccountRecord | OwnerRecord
+@dataclass(frozen=True)
+class ActivityRecord:
+    """A task, call, email, meeting (HubSpot) or Task/Event (Salesforce) ready for the cache.
+
+    ``person_ids`` and ``account_id`` are cache-wide ids of the people and account it is linked to;
+    ``completed`` is None when the CRM keeps no status for the kind (meetings without an outcome, Events).
+    """
+
+    id: str
+    crm: CrmName
+    object: str
+    native_id: str
+    kind: str  # task, call, email, meeting, event
+    owner_native_id: str | None
+    person_ids: tuple[str, ...]
+    account_id: str | None
+    occurred_ms: int | None
+    completed: bool | None
+    outcome: str | None
+    subject: str | None
+    created_ms: int
+    modified_ms: int
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DealRecord:
+    """A HubSpot deal or Salesforce Opportunity ready for the cache (people linked where the CRM gives them)."""
+
+    id: str
+    crm: CrmName
+    object: str
+    native_id: str
+    name: str | None
+    account_id: str | None
+    person_ids: tuple[str, ...]
+    owner_native_id: str | None
+    stage: str | None
+    pipeline: str | None
+    is_closed: bool
+    is_won: bool
+    amount: float | None
+    close_ms: int | None  # the expected or actual close date
+    created_ms: int
+    modified_ms: int
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def closed_ms(self) -> int | None:
+        """When the deal closed (its close date), None while it is open."""
+        return self.close_ms if self.is_closed else None
+
+
+CacheRecord = PersonRecord | AccountRecord | OwnerRecord | ActivityRecord | DealRecord
 
 
 class CrmReader(Protocol):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from adapters.hubspot import mapping
@@ -52,6 +54,7 @@ class HubSpotReader:
         self._objects = client.crm.objects.basic_api
         self._search = client.crm.objects.search_api
         self._owners = client.crm.owners.owners_api
+        self._associations = client.crm.associations.v4.batch_api
         self.limiter = limiter or build_limiter(config)
         self.retry = retry or RetryPolicy.from_config(config.retry)
         self._streams = hubspot_streams(page_size=config.page_size, search_page_size=config.search_page_size)
@@ -73,6 +76,7 @@ class HubSpotReader:
                 limit=stream.page_size,
                 after=after,
                 properties=list(stream.fields),
+                associations=list(stream.associations) or None,
                 archived=False,
                 **self._options(),
             ),
@@ -100,7 +104,24 @@ class HubSpotReader:
             search=True,
         )
         page = self._page(body, stream.cursor_field)
-        return Page(page.records, None, more=len(page.records) >= stream.changes_page_size)
+        records = self._with_associations(stream, page.records) if stream.associations else page.records
+        return Page(records, None, more=len(page.records) >= stream.changes_page_size)
+
+    def _with_associations(self, stream: Stream, records: tuple[RawRecord, ...]) -> tuple[RawRecord, ...]:
+        """Search answers carry no associations: one v4 batch read per associated type fills them in."""
+        from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest
+
+        ids = [r.native_id for r in records if r.native_id]
+        if not ids:
+            return records
+        request = BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": i} for i in ids])
+        linked: dict[str, dict[str, tuple[str, ...]]] = {i: {} for i in ids}
+        for to_type in stream.associations:
+            read = partial(self._associations.get_page, stream.object, to_type, request, **self._options())
+            body = self._call("default", f"read {stream.object} to {to_type} associations", read)
+            for from_id, targets in mapping.batch_associations(body).items():
+                linked.setdefault(from_id, {})[to_type] = targets
+        return tuple(replace(r, associations=linked.get(r.native_id, {})) for r in records)
 
     def deletions_page(self, stream: Stream, after: str | None) -> Page:
         """One page of the archived list; every record comes back ``deleted``."""
@@ -147,11 +168,7 @@ class HubSpotReader:
 
     def to_cache_record(self, stream: Stream, record: RawRecord) -> CacheRecord:
         """Map a HubSpot record by its stream."""
-        if stream.object == "contacts":
-            return mapping.contact(record)
-        if stream.object == "companies":
-            return mapping.company(record)
-        return mapping.owner(record)
+        return mapping.MAPPERS.get(stream.object, mapping.owner)(record)
 
     # -- calls ------------------------------------------------------------------------------------------------------
     def _options(self) -> dict[str, Any]:
