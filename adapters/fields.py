@@ -9,6 +9,7 @@ raises ``InvalidRecordError``; the engine then skips the record with that reason
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -199,6 +200,21 @@ class FieldReader:
         except (TypeError, ValueError, OverflowError):
             self._drop(name, "not_a_number")
             return None
+
+    def number(self, name: str) -> float | None:
+        """A finite decimal number (amounts: ``"1250.50"``), or None."""
+        value = self.raw(name)
+        if value is None or value == "" or isinstance(value, bool):
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            self._drop(name, "not_a_number")
+            return None
+        if not math.isfinite(number):
+            self._drop(name, "not_a_number")
+            return None
+        return number
 
     def flag(self, name: str) -> bool:
         """A boolean sent as bool or text ("true"/"false")."""

@@ -1,17 +1,33 @@
-"""HubSpot records → cache records: contacts → ``Lead``, companies → ``Account``, owners → ``OwnerRecord``."""
+"""HubSpot records → cache records: contacts → ``Lead``, companies → ``Account``, owners → ``OwnerRecord``,
+tasks/calls/emails/meetings → ``ActivityRecord``, deals → ``DealRecord``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from adapters.fields import FieldReader, require_id, require_properties, to_ms
-from connector.crm import AccountRecord, OwnerRecord, PersonRecord, RawRecord
+from connector.crm import AccountRecord, ActivityRecord, CacheRecord, DealRecord, OwnerRecord, PersonRecord, RawRecord
 from connector.errors import InvalidRecordError
 from connector.models import Account, Activity, CrmName, Lead, record_id
-from connector.sync.streams import HUBSPOT_COMPANY_FIELDS, HUBSPOT_CONTACT_FIELDS
+from connector.sync.streams import (
+    HUBSPOT_COMPANY_FIELDS,
+    HUBSPOT_CONTACT_FIELDS,
+    HUBSPOT_DEAL_FIELDS,
+    HUBSPOT_ENGAGEMENT_COMMON,
+    HUBSPOT_ENGAGEMENT_FIELDS,
+)
 
 CRM: CrmName = "hubspot"
+_KIND = {"tasks": "task", "calls": "call", "emails": "email", "meetings": "meeting"}
+_SUBJECT = {
+    "tasks": "hs_task_subject",
+    "calls": "hs_call_title",
+    "emails": "hs_email_subject",
+    "meetings": "hs_meeting_title",
+}
+# A dialled call is a touch even when nobody answered; a call still queued or ringing, or cancelled, is not (yet).
+_CALL_TOUCHES = {"COMPLETED", "NO_ANSWER", "BUSY", "CONNECTED", "LEFT_VOICEMAIL"}
 
 
 def check_stamp(raw: RawRecord) -> None:
@@ -142,6 +158,112 @@ def _teams(value: Any) -> tuple[str, ...]:
     return tuple(n.strip() for n in names if isinstance(n, str) and n.strip())
 
 
+def engagement(raw: RawRecord, object_type: str) -> ActivityRecord:
+    """A HubSpot task, call, email or meeting as a cache activity, with the contacts and company it is on."""
+    native = require_id(raw.native_id)
+    check_stamp(raw)
+    f = FieldReader(f"hubspot.{object_type}", native, require_properties(raw.properties))
+    companies = raw.associations.get("companies", ())
+    outcome = (f.text("hs_meeting_outcome", 64) or "").upper() or None
+    occurred = f.ms("hs_meeting_start_time") if object_type == "meetings" else None
+    return ActivityRecord(
+        id=record_id(CRM, object_type, native),
+        crm=CRM,
+        object=object_type,
+        native_id=native,
+        kind=_KIND[object_type],
+        owner_native_id=f.text("hubspot_owner_id", 32),
+        person_ids=tuple(record_id(CRM, "contacts", c) for c in raw.associations.get("contacts", ())),
+        account_id=record_id(CRM, "companies", companies[0]) if companies else None,
+        occurred_ms=occurred or f.ms("hs_timestamp"),
+        completed=_completed(f, object_type, outcome),
+        outcome=outcome,
+        subject=f.text(_SUBJECT[object_type], 255),
+        created_ms=f.ms("hs_createdate") or 0,
+        modified_ms=raw.modified_ms,
+        properties=f.kept((*HUBSPOT_ENGAGEMENT_FIELDS[object_type], *HUBSPOT_ENGAGEMENT_COMMON)),
+    )
+
+
+def _completed(f: FieldReader, object_type: str, outcome: str | None) -> bool | None:
+    """Whether the engagement is a done touch; None when HubSpot keeps no status for it (a meeting not held yet)."""
+    if object_type == "tasks":
+        return (f.text("hs_task_status", 32) or "").upper() == "COMPLETED"
+    if object_type == "calls":
+        status = (f.text("hs_call_status", 32) or "").upper()
+        return not status or status in _CALL_TOUCHES  # a call logged without a status was made
+    if object_type == "emails":
+        return (f.text("hs_email_direction", 32) or "").upper() != "INCOMING_EMAIL"  # the lead writing is not a touch
+    return None if outcome in (None, "SCHEDULED", "RESCHEDULED") else outcome == "COMPLETED"
+
+
+def deal(raw: RawRecord) -> DealRecord:
+    """A HubSpot deal as a cache deal: stage, closed/won (HubSpot's flags, else the default pipeline's stage ids)."""
+    native = require_id(raw.native_id)
+    check_stamp(raw)
+    f = FieldReader("hubspot.deals", native, require_properties(raw.properties))
+    stage = f.text("dealstage", 128)
+    companies = raw.associations.get("companies", ())
+    won = f.flag("hs_is_closed_won") or (stage or "").lower() == "closedwon"
+    closed = won or f.flag("hs_is_closed") or (stage or "").lower() == "closedlost"
+    return DealRecord(
+        id=record_id(CRM, "deals", native),
+        crm=CRM,
+        object="deals",
+        native_id=native,
+        name=f.text("dealname"),
+        account_id=record_id(CRM, "companies", companies[0]) if companies else None,
+        person_ids=tuple(record_id(CRM, "contacts", c) for c in raw.associations.get("contacts", ())),
+        owner_native_id=f.text("hubspot_owner_id", 32),
+        stage=stage,
+        pipeline=f.text("pipeline", 128),
+        is_closed=closed,
+        is_won=won,
+        amount=f.number("amount"),
+        close_ms=f.ms("closedate"),
+        created_ms=f.ms("createdate") or 0,
+        modified_ms=raw.modified_ms,
+        properties=f.kept(HUBSPOT_DEAL_FIELDS),
+    )
+
+
+def _engagement_mapper(object_type: str) -> Callable[[RawRecord], CacheRecord]:
+    return lambda raw: engagement(raw, object_type)
+
+
+MAPPERS: dict[str, Callable[[RawRecord], CacheRecord]] = {
+    "contacts": contact,
+    "companies": company,
+    "owners": owner,
+    "deals": deal,
+    **{name: _engagement_mapper(name) for name in HUBSPOT_ENGAGEMENT_FIELDS},
+}
+
+
+def associated_ids(value: Any) -> dict[str, tuple[str, ...]]:
+    """``{"contacts": ("51", ...)}`` from a v3 object's ``associations`` (``{type: {"results": [{"id"}]}}``)."""
+    if not isinstance(value, Mapping):
+        return {}
+    found: dict[str, tuple[str, ...]] = {}
+    for object_type, block in value.items():
+        results = block.get("results") if isinstance(block, Mapping) else None
+        ids = (r.get("id") for r in results if isinstance(r, Mapping)) if isinstance(results, list) else ()
+        found[str(object_type)] = tuple(dict.fromkeys(str(i) for i in ids if isinstance(i, str | int)))
+    return found
+
+
+def batch_associations(body: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """from id -> associated ids from a v4 ``associations/{from}/{to}/batch/read`` answer (primary first)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for result in body.get("results") or []:
+        if not isinstance(result, Mapping) or not isinstance(result.get("from"), Mapping):
+            continue
+        targets = [t for t in result.get("to") or [] if isinstance(t, Mapping) and "toObjectId" in t]
+        targets.sort(key=lambda t: not any(a.get("label") == "Primary" for a in t.get("associationTypes") or []))
+        found[str(result["from"].get("id"))] = tuple(dict.fromkeys(str(t["toObjectId"]) for t in targets))
+    return found
+
+
 def raw_record(result: Any, cursor_field: str | None, *, deleted: bool = False) -> RawRecord:
     """A HubSpot object/owner JSON result as a ``RawRecord`` (never raises: mapping judges what is usable)."""
     if not isinstance(result, Mapping):
@@ -156,4 +278,5 @@ def raw_record(result: Any, cursor_field: str | None, *, deleted: bool = False) 
         modified_ms=stamp if stamp is not None else -1,
         properties=cast(Mapping[str, Any], props),  # garbage is kept as sent: mapping refuses it with a reason
         deleted=deleted,
+        associations=associated_ids(result.get("associations")),
     )

@@ -1,5 +1,5 @@
 """Salesforce records → cache records: Leads and Contacts → ``Lead``, Accounts → ``Account``, Users and lead
-Queues → ``OwnerRecord``."""
+Queues → ``OwnerRecord``, Tasks and Events → ``ActivityRecord``, Opportunities → ``DealRecord``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,30 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from adapters.fields import FieldReader, require_id, require_properties, to_ms
-from connector.crm import AccountRecord, CacheRecord, OwnerRecord, PersonRecord, RawRecord
+from connector.crm import (
+    AccountRecord,
+    ActivityRecord,
+    CacheRecord,
+    DealRecord,
+    OwnerRecord,
+    PersonRecord,
+    RawRecord,
+)
 from connector.errors import InvalidRecordError
 from connector.models import Account, Activity, CrmName, Lead, record_id
-from connector.sync.streams import SALESFORCE_ACCOUNT_FIELDS, SALESFORCE_CONTACT_FIELDS, SALESFORCE_LEAD_FIELDS
+from connector.sync.streams import (
+    SALESFORCE_ACCOUNT_FIELDS,
+    SALESFORCE_CONTACT_FIELDS,
+    SALESFORCE_EVENT_FIELDS,
+    SALESFORCE_LEAD_FIELDS,
+    SALESFORCE_OPPORTUNITY_FIELDS,
+    SALESFORCE_TASK_FIELDS,
+)
 
 CRM: CrmName = "salesforce"
+# Key prefixes of the records a Task or Event points at (WhoId: a Lead or Contact; WhatId: an Account or other).
+_WHO_OBJECTS = {"00Q": "Lead", "003": "Contact"}
+_ACCOUNT_PREFIX = "001"
 
 
 def _start(raw: RawRecord, stream: str) -> tuple[str, FieldReader]:
@@ -167,12 +185,101 @@ def queue(raw: RawRecord) -> OwnerRecord:
     )
 
 
+def _links(f: FieldReader) -> tuple[tuple[str, ...], str | None]:
+    """(person ids, account id) of a Task/Event from WhoId and WhatId, the objects told apart by key prefix."""
+    who, what = f.text("WhoId", 32), f.text("WhatId", 32)
+    person = _WHO_OBJECTS.get(who[:3]) if who else None
+    people = (record_id(CRM, person, who),) if person and who else ()
+    account = record_id(CRM, "Account", what) if what and what.startswith(_ACCOUNT_PREFIX) else None
+    return people, account
+
+
+def task(raw: RawRecord) -> ActivityRecord:
+    """A Salesforce Task as a cache activity: a call or email by its subtype, else a task.
+
+    ``ActivityDate`` is a due date without a time, so the activity is placed when it was logged (``CreatedDate``).
+    """
+    native, f = _start(raw, "salesforce.Task")
+    subtype = (f.text("TaskSubtype", 40) or f.text("Type", 40) or "").lower()
+    people, account_id = _links(f)
+    created = f.ms("CreatedDate") or 0
+    return ActivityRecord(
+        id=record_id(CRM, "Task", native),
+        crm=CRM,
+        object="Task",
+        native_id=native,
+        kind=subtype if subtype in ("call", "email") else "task",
+        owner_native_id=f.text("OwnerId", 32),
+        person_ids=people,
+        account_id=account_id,
+        occurred_ms=created or None,
+        completed=f.flag("IsClosed") or (f.text("Status", 64) or "").lower() == "completed",
+        outcome=f.text("Status", 64),
+        subject=f.text("Subject", 255),
+        created_ms=created,
+        modified_ms=raw.modified_ms,
+        properties=f.kept(SALESFORCE_TASK_FIELDS),
+    )
+
+
+def event(raw: RawRecord) -> ActivityRecord:
+    """A Salesforce Event (a meeting on the calendar) as a cache activity; Events keep no status."""
+    native, f = _start(raw, "salesforce.Event")
+    people, account_id = _links(f)
+    return ActivityRecord(
+        id=record_id(CRM, "Event", native),
+        crm=CRM,
+        object="Event",
+        native_id=native,
+        kind="event",
+        owner_native_id=f.text("OwnerId", 32),
+        person_ids=people,
+        account_id=account_id,
+        occurred_ms=f.ms("StartDateTime") or f.ms("ActivityDateTime"),
+        completed=None,
+        outcome=None,
+        subject=f.text("Subject", 255),
+        created_ms=f.ms("CreatedDate") or 0,
+        modified_ms=raw.modified_ms,
+        properties=f.kept(SALESFORCE_EVENT_FIELDS),
+    )
+
+
+def opportunity(raw: RawRecord) -> DealRecord:
+    """A Salesforce Opportunity as a cache deal (its people come through contact roles, which are not read)."""
+    native, f = _start(raw, "salesforce.Opportunity")
+    stage = f.text("StageName", 128)
+    won = f.flag("IsWon") or (stage or "").lower() == "closed won"
+    return DealRecord(
+        id=record_id(CRM, "Opportunity", native),
+        crm=CRM,
+        object="Opportunity",
+        native_id=native,
+        name=f.text("Name"),
+        account_id=_ref(f, "AccountId", "Account"),
+        person_ids=(),
+        owner_native_id=f.text("OwnerId", 32),
+        stage=stage,
+        pipeline=None,
+        is_closed=won or f.flag("IsClosed") or (stage or "").lower().startswith("closed"),
+        is_won=won,
+        amount=f.number("Amount"),
+        close_ms=f.ms("CloseDate"),
+        created_ms=f.ms("CreatedDate") or 0,
+        modified_ms=raw.modified_ms,
+        properties=f.kept(SALESFORCE_OPPORTUNITY_FIELDS),
+    )
+
+
 MAPPERS: dict[str, Callable[[RawRecord], CacheRecord]] = {
     "Lead": lead,
     "Contact": contact,
     "Account": account,
     "User": user,
     "Group": queue,
+    "Task": task,
+    "Event": event,
+    "Opportunity": opportunity,
 }
 
 

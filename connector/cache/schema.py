@@ -1,11 +1,14 @@
 """The cache's tables (component ``cache`` in ``connector.db`` migrations).
 
-Three record tables, one per entity, each keeping the CRM, the native id, the raw properties we read (JSON) and the
+One record table per entity, each keeping the CRM, the native id, the raw properties we read (JSON) and the
 normalized fields as columns so lookups use indexes:
 
 * ``cache_people``: HubSpot contacts, Salesforce Leads and Contacts (indexed by email, email domain, account, owner);
 * ``cache_accounts``: HubSpot companies and Salesforce Accounts (indexed by domain, parent, owner);
-* ``cache_owners``: HubSpot owners, Salesforce Users and lead Queues (indexed by key = normalized email).
+* ``cache_owners``: HubSpot owners, Salesforce Users and lead Queues (indexed by key = normalized email);
+* ``cache_activities``: HubSpot tasks, calls, emails, meetings and Salesforce Tasks and Events (by owner, account),
+  with ``cache_activity_people`` linking each to its people;
+* ``cache_deals``: HubSpot deals and Salesforce Opportunities (by account), with ``cache_deal_people``.
 
 Common bookkeeping columns: ``modified_ms`` (the CRM's stamp), ``deleted``/``deleted_ms`` (tombstones: a deleted
 record stays so the router's change feed can say so), ``content_hash`` (a re-read of an unchanged record is not a
@@ -142,7 +145,72 @@ CREATE TABLE cache_crm_pauses (
 );
 """
 
-MIGRATIONS = (Migration(1, "people, accounts, owners, sync state and CRM pauses", V1),)
+# Activities (HubSpot tasks/calls/emails/meetings, Salesforce Tasks/Events) and deals (HubSpot deals, Salesforce
+# Opportunities). The people each links to sit in a link table so "activities on this lead" is an index lookup;
+# ``person_ids`` on the row keeps the CRM's list itself (it is part of the content hash, so a new link is a change).
+V2 = f"""
+CREATE TABLE cache_activities (
+    id TEXT PRIMARY KEY,
+    crm TEXT NOT NULL,
+    object TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('task', 'call', 'email', 'meeting', 'event')),
+    owner_native_id TEXT,
+    person_ids TEXT NOT NULL DEFAULT '[]',
+    account_id TEXT,
+    occurred_ms INTEGER,
+    completed INTEGER,
+    outcome TEXT,
+    subject TEXT,
+    {_BOOKKEEPING}
+);
+CREATE INDEX cache_activities_owner ON cache_activities (crm, owner_native_id);
+CREATE INDEX cache_activities_account ON cache_activities (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX cache_activities_change ON cache_activities (change_seq);
+CREATE INDEX cache_activities_sweep ON cache_activities (crm, object, sweep_token);
+
+CREATE TABLE cache_activity_people (
+    activity_id TEXT NOT NULL REFERENCES cache_activities (id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (person_id, activity_id)
+) WITHOUT ROWID;
+CREATE INDEX cache_activity_people_activity ON cache_activity_people (activity_id);
+
+CREATE TABLE cache_deals (
+    id TEXT PRIMARY KEY,
+    crm TEXT NOT NULL,
+    object TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    name TEXT,
+    account_id TEXT,
+    person_ids TEXT NOT NULL DEFAULT '[]',
+    owner_native_id TEXT,
+    stage TEXT,
+    pipeline TEXT,
+    is_closed INTEGER NOT NULL DEFAULT 0,
+    is_won INTEGER NOT NULL DEFAULT 0,
+    amount REAL,
+    close_ms INTEGER,
+    closed_ms INTEGER,
+    {_BOOKKEEPING}
+);
+CREATE INDEX cache_deals_account ON cache_deals (account_id, is_closed) WHERE account_id IS NOT NULL;
+CREATE INDEX cache_deals_owner ON cache_deals (crm, owner_native_id);
+CREATE INDEX cache_deals_change ON cache_deals (change_seq);
+CREATE INDEX cache_deals_sweep ON cache_deals (crm, object, sweep_token);
+
+CREATE TABLE cache_deal_people (
+    deal_id TEXT NOT NULL REFERENCES cache_deals (id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL,
+    PRIMARY KEY (person_id, deal_id)
+) WITHOUT ROWID;
+CREATE INDEX cache_deal_people_deal ON cache_deal_people (deal_id);
+"""
+
+MIGRATIONS = (
+    Migration(1, "people, accounts, owners, sync state and CRM pauses", V1),
+    Migration(2, "activities and deals, with the people each links to", V2),
+)
 
 
 def migrate_cache(db: sqlite_utils.Database) -> int:

@@ -13,10 +13,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from connector.crm import AccountRecord, CacheRecord, OwnerRecord, PersonRecord
+from connector.crm import AccountRecord, ActivityRecord, CacheRecord, DealRecord, OwnerRecord, PersonRecord
 from connector.sync.streams import Entity
 
-TABLES: dict[Entity, str] = {"person": "cache_people", "account": "cache_accounts", "owner": "cache_owners"}
+TABLES: dict[Entity, str] = {
+    "person": "cache_people",
+    "account": "cache_accounts",
+    "owner": "cache_owners",
+    "activity": "cache_activities",
+    "deal": "cache_deals",
+}
+# Entities whose rows link to people: (link table, its column naming the record).
+LINKS: dict[Entity, tuple[str, str]] = {
+    "activity": ("cache_activity_people", "activity_id"),
+    "deal": ("cache_deal_people", "deal_id"),
+}
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
 
@@ -116,12 +127,59 @@ def _owner_row(record: OwnerRecord) -> dict[str, Any]:
     }
 
 
+def _activity_row(record: ActivityRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "crm": record.crm,
+        "object": record.object,
+        "native_id": record.native_id,
+        "kind": record.kind,
+        "owner_native_id": record.owner_native_id,
+        "person_ids": _json(sorted(set(record.person_ids))),
+        "account_id": record.account_id,
+        "occurred_ms": record.occurred_ms,
+        "completed": None if record.completed is None else int(record.completed),
+        "outcome": record.outcome,
+        "subject": record.subject,
+        "properties": _json(dict(record.properties)),
+        "created_ms": record.created_ms,
+        "modified_ms": record.modified_ms,
+    }
+
+
+def _deal_row(record: DealRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "crm": record.crm,
+        "object": record.object,
+        "native_id": record.native_id,
+        "name": record.name,
+        "account_id": record.account_id,
+        "person_ids": _json(sorted(set(record.person_ids))),
+        "owner_native_id": record.owner_native_id,
+        "stage": record.stage,
+        "pipeline": record.pipeline,
+        "is_closed": int(record.is_closed),
+        "is_won": int(record.is_won),
+        "amount": record.amount,
+        "close_ms": record.close_ms,
+        "closed_ms": record.closed_ms,
+        "properties": _json(dict(record.properties)),
+        "created_ms": record.created_ms,
+        "modified_ms": record.modified_ms,
+    }
+
+
 def to_row(record: CacheRecord) -> tuple[Entity, dict[str, Any]]:
     """The table row a cache record becomes, with the entity (table) it belongs to."""
     if isinstance(record, PersonRecord):
         return "person", _person_row(record)
     if isinstance(record, AccountRecord):
         return "account", _account_row(record)
+    if isinstance(record, ActivityRecord):
+        return "activity", _activity_row(record)
+    if isinstance(record, DealRecord):
+        return "deal", _deal_row(record)
     return "owner", _owner_row(record)
 
 
@@ -183,6 +241,8 @@ def upsert(
     conn.executemany(f"UPDATE {table} SET modified_ms = ?, sweep_token = ?, synced_ms = ? WHERE id = ?", touched)
     if entity == "account" and changed:
         _index_domains(conn, changed)
+    if entity in LINKS and changed:
+        _index_people(conn, entity, changed)
     return counts
 
 
@@ -208,12 +268,21 @@ def _index_domains(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> None
     conn.executemany("INSERT OR IGNORE INTO cache_account_domains (account_id, domain) VALUES (?, ?)", sorted(pairs))
 
 
+def _index_people(conn: sqlite3.Connection, entity: Entity, rows: list[dict[str, Any]]) -> None:
+    """Rewrite the person links of changed activity/deal rows from their ``person_ids``."""
+    table, column = LINKS[entity]
+    conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(row["id"],) for row in rows])
+    pairs = sorted({(row["id"], person) for row in rows for person in json.loads(row["person_ids"])})
+    conn.executemany(f"INSERT OR IGNORE INTO {table} ({column}, person_id) VALUES (?, ?)", pairs)
+
+
 def mark_deleted(conn: sqlite3.Connection, entity: Entity, ids: Iterable[str], *, deleted_ms: int, now_ms: int) -> int:
     """Tombstone the live records among ``ids``; returns how many were live (unknown ids are ignored)."""
     table = TABLES[entity]
+    ids = list(dict.fromkeys(ids))  # read twice below: a generator must not run dry after the first pass
     seq = _next_seq(conn, table)
     deleted = 0
-    for rid in dict.fromkeys(ids):
+    for rid in ids:
         cursor = conn.execute(
             f"UPDATE {table} SET deleted = 1, deleted_ms = ?, change_seq = ?, synced_ms = ? "
             "WHERE id = ? AND deleted = 0",
@@ -224,6 +293,10 @@ def mark_deleted(conn: sqlite3.Connection, entity: Entity, ids: Iterable[str], *
             seq += 1
     if entity == "account" and deleted:
         conn.executemany("DELETE FROM cache_account_domains WHERE account_id = ?", [(i,) for i in ids])
+    if entity in LINKS and deleted:
+        # A deleted activity or deal no longer links anyone; a restore rewrites the links with the record.
+        table, column = LINKS[entity]
+        conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in ids])
     return deleted
 
 

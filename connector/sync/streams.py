@@ -1,7 +1,7 @@
 """Declarative descriptions of every synced CRM object; one engine (``engine.py``) runs them all.
 
-A ``Stream`` names the CRM object, the entity it becomes in the cache (person, account, owner), the properties to
-read, its cursor (modified-date) field, page sizes, and how deletions reach us:
+A ``Stream`` names the CRM object, the entity it becomes in the cache (person, account, owner, activity, deal), the
+properties to read, its cursor (modified-date) field, page sizes, and how deletions reach us:
 
 * ``inline``: the changes query returns deleted rows too (Salesforce ``queryAll`` with ``IsDeleted``);
 * ``archived_list``: a separate list of archived records is scanned each pass (HubSpot ``archived=true``);
@@ -17,7 +17,7 @@ from typing import Literal
 
 from connector.models import CrmName
 
-Entity = Literal["person", "account", "owner"]
+Entity = Literal["person", "account", "owner", "activity", "deal"]
 Deletions = Literal["inline", "archived_list", "sweep"]
 
 
@@ -34,6 +34,7 @@ class Stream:
     changes_page_size: int
     deletions: Deletions
     where: tuple[tuple[str, str], ...] = ()  # fixed equality filters, e.g. (("Type", "Queue"),)
+    associations: tuple[str, ...] = ()  # HubSpot object types whose associated ids each record carries
 
     @property
     def key(self) -> str:
@@ -187,11 +188,76 @@ SALESFORCE_USER_FIELDS = (
 SALESFORCE_QUEUE_FIELDS = ("Id", "Name", "DeveloperName", "Email", "Type", "SystemModstamp", "IsDeleted")
 
 
+# Engagements and deals: what first touch, meeting rate and the opportunity funnel need (owner, when, outcome, links).
+HUBSPOT_ENGAGEMENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "tasks": ("hs_timestamp", "hs_task_status", "hs_task_type", "hs_task_subject"),
+    "calls": ("hs_timestamp", "hs_call_status", "hs_call_direction", "hs_call_title"),
+    "emails": ("hs_timestamp", "hs_email_direction", "hs_email_subject"),
+    "meetings": ("hs_timestamp", "hs_meeting_start_time", "hs_meeting_outcome", "hs_meeting_title"),
+}
+HUBSPOT_ENGAGEMENT_COMMON = ("hubspot_owner_id", "hs_createdate", "hs_lastmodifieddate")
+HUBSPOT_DEAL_FIELDS = (
+    "dealname",
+    "dealstage",
+    "pipeline",
+    "amount",
+    "closedate",
+    "hs_is_closed",
+    "hs_is_closed_won",
+    "hubspot_owner_id",
+    "createdate",
+    "hs_lastmodifieddate",
+)
+HUBSPOT_LINKS = ("contacts", "companies")  # every engagement and deal carries its contact and company ids
+SALESFORCE_TASK_FIELDS = (
+    "Id",
+    "WhoId",
+    "WhatId",
+    "OwnerId",
+    "Subject",
+    "Type",
+    "TaskSubtype",
+    "Status",
+    "IsClosed",
+    "ActivityDate",
+    "CreatedDate",
+    "SystemModstamp",
+    "IsDeleted",
+)
+SALESFORCE_EVENT_FIELDS = (
+    "Id",
+    "WhoId",
+    "WhatId",
+    "OwnerId",
+    "Subject",
+    "Type",
+    "StartDateTime",
+    "ActivityDateTime",
+    "CreatedDate",
+    "SystemModstamp",
+    "IsDeleted",
+)
+SALESFORCE_OPPORTUNITY_FIELDS = (
+    "Id",
+    "Name",
+    "AccountId",
+    "OwnerId",
+    "StageName",
+    "IsClosed",
+    "IsWon",
+    "Amount",
+    "CloseDate",
+    "CreatedDate",
+    "SystemModstamp",
+    "IsDeleted",
+)
+
+
 QUEUES = (("Type", "Queue"),)  # lead queues are the Group rows of Type 'Queue'
 
 
 def hubspot_streams(*, page_size: int = 100, search_page_size: int = 200) -> tuple[Stream, ...]:
-    """HubSpot owners (active and archived), companies and contacts, in dependency order."""
+    """HubSpot owners (active and archived), companies, contacts, then engagements and deals, in dependency order."""
     return (
         Stream("hubspot", "owners", "owner", (), None, page_size, page_size, "sweep"),
         Stream(
@@ -214,11 +280,42 @@ def hubspot_streams(*, page_size: int = 100, search_page_size: int = 200) -> tup
             search_page_size,
             "archived_list",
         ),
+        *hubspot_activity_streams(page_size=page_size, search_page_size=search_page_size),
     )
 
 
+def hubspot_activity_streams(*, page_size: int = 100, search_page_size: int = 200) -> tuple[Stream, ...]:
+    """HubSpot tasks, calls, emails and meetings (entity ``activity``) and deals, each with contact/company ids."""
+    engagements = tuple(
+        Stream(
+            "hubspot",
+            name,
+            "activity",
+            (*fields, *HUBSPOT_ENGAGEMENT_COMMON),
+            "hs_lastmodifieddate",
+            page_size,
+            search_page_size,
+            "archived_list",
+            associations=HUBSPOT_LINKS,
+        )
+        for name, fields in HUBSPOT_ENGAGEMENT_FIELDS.items()
+    )
+    deals = Stream(
+        "hubspot",
+        "deals",
+        "deal",
+        HUBSPOT_DEAL_FIELDS,
+        "hs_lastmodifieddate",
+        page_size,
+        search_page_size,
+        "archived_list",
+        associations=HUBSPOT_LINKS,
+    )
+    return (*engagements, deals)
+
+
 def salesforce_streams(*, page_size: int = 2000) -> tuple[Stream, ...]:
-    """Salesforce Users, lead Queues, Accounts, Leads and Contacts, in dependency order."""
+    """Salesforce Users, lead Queues, Accounts, Leads, Contacts, Tasks, Events, Opportunities (dependency order)."""
     sf: CrmName = "salesforce"
     modstamp = "SystemModstamp"
     return (
@@ -237,4 +334,7 @@ def salesforce_streams(*, page_size: int = 2000) -> tuple[Stream, ...]:
         Stream(sf, "Account", "account", SALESFORCE_ACCOUNT_FIELDS, modstamp, page_size, page_size, "inline"),
         Stream(sf, "Lead", "person", SALESFORCE_LEAD_FIELDS, modstamp, page_size, page_size, "inline"),
         Stream(sf, "Contact", "person", SALESFORCE_CONTACT_FIELDS, modstamp, page_size, page_size, "inline"),
+        Stream(sf, "Task", "activity", SALESFORCE_TASK_FIELDS, modstamp, page_size, page_size, "inline"),
+        Stream(sf, "Event", "activity", SALESFORCE_EVENT_FIELDS, modstamp, page_size, page_size, "inline"),
+        Stream(sf, "Opportunity", "deal", SALESFORCE_OPPORTUNITY_FIELDS, modstamp, page_size, page_size, "inline"),
     )
