@@ -45,6 +45,7 @@ class Notification:
     record_url: str | None = None
     booking_link: str | None = None
     decided_ms: int = 0
+    channel: str | None = None  # a Slack channel for this message instead of the recipient's DM (the audit summary)
 
 
 def build_notification(assignment: Assignment, actions: ActionsConfig) -> Notification:
@@ -63,6 +64,7 @@ def build_notification(assignment: Assignment, actions: ActionsConfig) -> Notifi
         record_url=record_url(assignment.target, actions.links),
         booking_link=safe_url(owner.booking_link),
         decided_ms=assignment.decided_ms,
+        channel=clean(assignment.message.channel, 80) or None if assignment.message else None,
     )
 
 

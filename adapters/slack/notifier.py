@@ -86,7 +86,9 @@ class SlackNotifier:
         return None
 
     def destination(self, note: Notification) -> str:
-        """The channel id to post to: the configured channel, or the rep's DM (looked up by email once)."""
+        """Where to post: the message's own channel, the configured one, or the rep's DM (looked up once)."""
+        if note.channel:
+            return note.channel
         if self.config.channel:
             return self.config.channel
         user = note.slack_user_id or self._user_by_email(note)

@@ -1,5 +1,7 @@
 """The daemon's analytics jobs: the SLA sweep every few minutes, the continuity audit once a month.
 
+Both enqueue messages (reminders, escalations, the audit summary) through the outbox and then deliver at once.
+
 from connector.analytics.jobs import schedule_jobs
 schedule_jobs(daemon.add_job, daemon.relay)     # Daemon.add_job(name, fn, every_s=..., daily_at=...)
 """
@@ -32,10 +34,16 @@ def schedule_jobs(add_job: AddJob, relay: Relay) -> None:
 
     def sweep() -> SweepResult:
         result = sweeper.sweep()
-        if result.rerouted:
-            relay.deliver_all()  # the new owners hear about it now, not at the outbox's next turn
+        if result.rerouted or result.reminded or result.escalated:
+            relay.deliver_all()  # a reminder 15 minutes before a deadline must not wait for the outbox's next turn
         return result
+
+    def monthly_audit() -> dict[str, int]:
+        counts = run_monthly(relay.db, relay.pipeline.loaded.config)
+        if counts:
+            relay.deliver_all()  # the summary reaches the channel with the run, not at the next outbox turn
+        return counts
 
     if relay.loaded.config.analytics.sla.enabled:
         add_job("sla_sweep", sweep, every_s=SLA_SWEEP_EVERY_S)
-    add_job("continuity_audit", lambda: run_monthly(relay.db, relay.pipeline.loaded.config), daily_at=AUDIT_DAILY_AT)
+    add_job("continuity_audit", monthly_audit, daily_at=AUDIT_DAILY_AT)

@@ -5,20 +5,19 @@ the default) counted in the owner's working hours from the moment it was routed.
 few minutes; ``Relay`` users call ``sweep`` after ``tick``):
 
 * records first touches from the cache (``touches.detect_first_touches``); a touched assignment is done;
-* logs ``sla_reminder`` once when the deadline is ``remind_before_minutes`` away (a log event, so any log shipper
-  or alerting rule can turn it into a message; the outbox has no reminder effect);
+* reminds the owner once when the deadline is ``remind_before_minutes`` away: a Slack DM or email through the
+  outbox, enqueued in the transaction that records ``reminded_ms`` (so a crash can neither lose nor double it);
 * past the deadline, re-routes the lead through the cascade with every previous owner excluded (skip reason
   "previous owner"), through the outbox like any decision, and records the reassignment;
 * leaves alone a lead someone gave to a third person in the CRM since routing (a human decision wins);
 * once a lead has been re-routed ``max_reassignments`` times, escalates instead: the lead goes to ``escalate_to``
-  through the outbox (owner, task, nudge) when that manager is an active owner in the lead's CRM, and
-  ``sla_escalated`` is logged either way (without a usable manager the lead stays with its owner).
+  through the outbox (owner, task, nudge) when that manager is an active owner in the lead's CRM, is only told
+  about it otherwise (the lead stays with its owner), and ``escalate_channel`` hears about every escalation.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
@@ -29,6 +28,7 @@ import sqlite_utils
 
 from connector.analytics import store
 from connector.analytics.capacity import day_off
+from connector.analytics.sla_notices import Escalation, escalation_for, for_channel, manager_assignee, reminder_for
 from connector.analytics.touches import detect_first_touches
 from connector.cache import queries
 from connector.config.analytics import AnalyticsConfig
@@ -38,7 +38,7 @@ from connector.db import transaction
 from connector.logs import get_logger
 from connector.models import Lead, Owner
 from connector.outbox import store as outbox_store
-from connector.outbox.model import Assignee, Assignment, LeadCard, RecordRef
+from connector.outbox.model import Assignee, Assignment
 from connector.pipeline import LeadPipeline, intake
 from connector.pipeline.act import assignment_for, new_decision_id
 from connector.routing.model import Decision, Snapshot
@@ -196,9 +196,24 @@ class SlaSweeper:
         return reminded is not None and reminded[0] is None
 
     def _remind(self, row: _Open, deadline: int, now_ms: int) -> None:
+        """Mark the assignment reminded and enqueue the owner's reminder in one transaction: exactly once."""
+        actions = self.pipeline.loaded.config.actions
+        reminder = reminder_for(
+            self.db, decision_id=row.decision_id, lead_id=row.lead_id, owner_key=row.owner, deadline_ms=deadline,
+            now_ms=now_ms,
+        )  # fmt: skip
         with transaction(self.db) as conn:
-            conn.execute("UPDATE analytics_sla SET reminded_ms = ? WHERE decision_id = ?", (now_ms, row.decision_id))
-        log.warning("sla_reminder", lead_id=row.lead_id, owner=row.owner, minutes_left=(deadline - now_ms) // 60_000)
+            marked = conn.execute(
+                "UPDATE analytics_sla SET reminded_ms = ? WHERE decision_id = ? AND reminded_ms IS NULL",
+                (now_ms, row.decision_id),
+            ).rowcount
+            effects = outbox_store.enqueue(conn, reminder, actions) if marked and reminder is not None else ()
+        if not marked:  # another sweep reminded first
+            return
+        log.warning(
+            "sla_reminder", lead_id=row.lead_id, owner=row.owner, minutes_left=(deadline - now_ms) // 60_000,
+            sent_by=[e.target for e in effects] or None, unsent_reason=_unsent_reason(reminder, effects),
+        )  # fmt: skip
 
     # -- expiry ---------------------------------------------------------------------------------------------------
     def _expire(self, row: _Open, moment: datetime, result: SweepResult) -> None:
@@ -214,29 +229,44 @@ class SlaSweeper:
             result.rerouted.append(moved)
 
     def _escalate(self, row: _Open, reroutes: int, now_ms: int) -> None:
-        """Give the lead to ``escalate_to`` through the outbox (owner, task, nudge) when that manager can own it."""
+        """Hand the lead to ``escalate_to`` when that manager can own it, else only tell them; tell the channel."""
         config = self.pipeline.loaded.config
-        key = config.analytics.sla.escalate_to
-        manager = queries.owner_by_key(self.db, key) if key else None
+        key, channel = config.analytics.sla.escalate_to, config.analytics.sla.escalate_channel
         lead = queries.person_by_id(self.db, row.lead_id)
-        assign = manager is not None and manager.active and lead is not None and bool(manager.crm_ids.get(lead.crm))
+        manager = None
+        if key and lead is not None:
+            manager = manager_assignee(key, queries.owner_by_key(self.db, key), lead)
+        assigned, told = False, []
         with transaction(self.db) as conn:
-            if assign and manager is not None and lead is not None:
-                stale = queries.owner_by_key(self.db, row.owner)
-                why = f"not touched after {reroutes} re-route(s); last owner {row.owner}"
-                twins = _twins(self.db, lead)
-                previous = _native_owner(stale, _written(lead, twins, config), conn)
-                escalation = escalation_for(
-                    lead, manager, why, twins=twins, previous_owner_id=previous, config=config, now_ms=now_ms
-                )
-                outbox_store.enqueue(conn, escalation, config.actions)
-                conn.execute(
-                    "INSERT INTO analytics_reassignments (lead_id, from_owner, to_owner, from_decision_id,"
-                    " to_decision_id, at_ms, reason) VALUES (?, ?, ?, ?, ?, ?, 'escalated')",
-                    (row.lead_id, row.owner, manager.key, row.decision_id, escalation.decision_id, now_ms),
-                )
+            if lead is not None and (manager is not None or channel):
+                notice = self._escalation_notice(row, lead, manager, reroutes=reroutes, conn=conn, now_ms=now_ms)
+                if manager is not None and outbox_store.enqueue(conn, notice, config.actions):
+                    told.append(manager.key)
+                assigned = bool(manager is not None and manager.crm_ids)
+                if assigned:
+                    conn.execute(
+                        "INSERT INTO analytics_reassignments (lead_id, from_owner, to_owner, from_decision_id,"
+                        " to_decision_id, at_ms, reason) VALUES (?, ?, ?, ?, ?, ?, 'escalated')",
+                        (row.lead_id, row.owner, notice.owner.key, row.decision_id, notice.decision_id, now_ms),
+                    )
+                if channel and outbox_store.enqueue(conn, for_channel(notice, channel), config.actions):
+                    told.append(channel)
             self._settle(row, "escalated", now_ms, conn)
-        log.warning("sla_escalated", lead_id=row.lead_id, owner=row.owner, manager=key, assigned=assign)
+        log.warning("sla_escalated", lead_id=row.lead_id, owner=row.owner, manager=key, assigned=assigned,
+                    notified=told or None)  # fmt: skip
+
+    def _escalation_notice(
+        self, row: _Open, lead: Lead, manager: Assignee | None, *, reroutes: int, conn: sqlite3.Connection, now_ms: int
+    ) -> Assignment:
+        config = self.pipeline.loaded.config
+        twins = _twins(self.db, lead)
+        previous = _native_owner(queries.owner_by_key(self.db, row.owner), _written(lead, twins, config), conn)
+        # Without a manager the notice still needs an addressee; it only goes to the channel then.
+        addressee = manager or Assignee(key=row.owner, name=row.owner)
+        return escalation_for(
+            lead, addressee, Escalation(row.decision_id, row.owner, reroutes), twins=twins,
+            previous_owner_id=previous, config=config, now_ms=now_ms,
+        )  # fmt: skip
 
     def _settle(self, row: _Open, outcome: str, now_ms: int, conn: sqlite3.Connection | None = None) -> None:
         sql = "UPDATE analytics_sla SET outcome = ?, settled_ms = ? WHERE decision_id = ?"
@@ -302,33 +332,13 @@ class SlaSweeper:
         return {str(owner): int(n) for owner, n in rows}
 
 
-def escalation_for(
-    lead: Lead,
-    manager: Owner,
-    why: str,
-    *,
-    twins: tuple[Lead, ...] = (),
-    previous_owner_id: str | None,
-    config: LeadrelayConfig,
-    now_ms: int,
-) -> Assignment:
-    """The outbox work that hands an escalated lead to its manager (decision id ``sla-…``; not a routing decision)."""
-    name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email or lead.id
-    return Assignment(
-        decision_id=f"sla-{uuid.uuid4().hex}",
-        lead=RecordRef(lead.crm, lead.object, lead.native_id),
-        card=LeadCard(name=name, email=lead.email, company=lead.company, title=lead.title, country=lead.country,
-                      source=lead.source),
-        owner=Assignee(key=manager.key, name=manager.name, crm_ids=dict(manager.crm_ids), email=manager.email,
-                       slack_email=manager.email),
-        due_ms=now_ms + config.analytics.sla.minutes * 60_000,
-        next_action="call" if lead.phone else "email",
-        why=(f"SLA escalation: {why}",),
-        previous_owner_id=previous_owner_id,
-        also=tuple(RecordRef(t.crm, t.object, t.native_id) for t in twins),
-        system_of_record=config.crms.system_of_record if twins else None,
-        decided_ms=now_ms,
-    )  # fmt: skip
+def _unsent_reason(reminder: Assignment | None, effects: tuple[object, ...]) -> str | None:
+    """Why a reminder reached nobody, for the log line (None when it was enqueued for someone)."""
+    if effects:
+        return None
+    if reminder is None:
+        return "owner unknown, a queue, or the lead is gone"
+    return "no notification channel is enabled for the owner (actions.slack / actions.email)"
 
 
 def _twins(db: sqlite_utils.Database, lead: Lead) -> tuple[Lead, ...]:

@@ -26,6 +26,9 @@ class SlaConfig(_Section):
     # Two misses in a row says the lead falls between chairs; a human should look rather than a third rep.
     max_reassignments: int = Field(default=2, ge=0, description="Re-routes per lead before escalating to a manager.")
     escalate_to: str | None = Field(default=None, description="Owner key (email) of the manager who gets escalations.")
+    escalate_channel: str | None = Field(
+        default=None, description="Slack channel id told about every escalation (None: the manager alone)."
+    )
     # The pipeline counts a routed lead as open for a week; past that, re-routing helps nobody (and turning the SLA on
     # for an old database must not re-route its whole history). Older untouched leads show in the report instead.
     max_age_hours: int = Field(default=168, gt=0, description="Only leads routed this recently are swept.")
@@ -34,7 +37,10 @@ class SlaConfig(_Section):
 class AuditConfig(_Section):
     """The continuity audit: where its findings go and when a lead counts as stuck."""
 
-    channel: str | None = Field(default=None, description="Slack channel for the monthly audit summary.")
+    # Slack's history API (the outbox's check before a re-send) needs a channel id (C0123...), not a #name.
+    channel: str | None = Field(
+        default=None, description="Slack channel id for the monthly audit summary (None: the summary is only logged)."
+    )
     # A day in the fallback queue means nobody is working the lead; shorter flags normal overnight waits.
     stuck_after_hours: int = Field(default=24, gt=0, description="An open lead unowned or queued this long is stuck.")
 

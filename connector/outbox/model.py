@@ -15,6 +15,9 @@ from typing import Any, Literal
 
 NextAction = Literal["call", "email", "research"]
 NEXT_ACTIONS: tuple[NextAction, ...] = ("call", "email", "research")
+MessageKind = Literal["sla_reminder", "sla_escalation", "audit_summary"]
+# Messages that only tell someone something: no owner write, no task, whatever the assignee's CRM ids say.
+NOTIFY_ONLY: frozenset[MessageKind] = frozenset({"sla_reminder", "audit_summary"})
 
 
 class EffectKind(StrEnum):
@@ -96,12 +99,38 @@ class Assignee:
 
 
 @dataclass(frozen=True)
+class Message:
+    """What a nudge says when it is not "a new lead for you": an SLA reminder or escalation, or a report.
+
+    ``rows`` are (label, value) facts under ``heading`` and ``lines`` free text under ``lines_heading``, both
+    shown before the lead's own facts (an audit summary has no lead: only these are shown). ``channel`` posts the
+    message to that Slack channel instead of the assignee's DM. Every value is cleaned and escaped where it is
+    rendered, like the lead's.
+    """
+
+    kind: MessageKind
+    title: str
+    heading: str = ""
+    rows: tuple[tuple[str, str], ...] = ()
+    lines_heading: str = ""
+    lines: tuple[str, ...] = ()
+    channel: str | None = None
+
+    @property
+    def notify_only(self) -> bool:
+        """Whether the message implies nothing in the CRM (a reminder, a summary), only the nudge itself."""
+        return self.kind in NOTIFY_ONLY
+
+
+@dataclass(frozen=True)
 class Assignment:
     """A routing decision to act on, exactly once per ``decision_id``.
 
     ``lead`` is the record routing decided about; ``also`` holds the same person in the other CRM. When the
     person lives in both, only the record in ``system_of_record`` is written (owner and task).
     ``previous_owner_id`` is the native owner id on that record when routing decided: the compare-and-set base.
+    ``message``, when set, makes the outbox's nudge say something other than "new lead" (see ``Message``); the
+    SLA reminders and the audit summary travel this way so they get the outbox's retries and exactly-once checks.
     """
 
     decision_id: str
@@ -116,6 +145,7 @@ class Assignment:
     also: tuple[RecordRef, ...] = ()
     system_of_record: str | None = None
     decided_ms: int = 0
+    message: Message | None = None
 
     @property
     def target(self) -> RecordRef:
@@ -140,6 +170,10 @@ class Assignment:
             record = account.get("record")
             account = AccountCard(**{**account, "record": RecordRef(**record) if record else None})
         owner = raw["owner"]
+        message = raw.get("message")
+        if message is not None:
+            rows = tuple((str(label), str(value)) for label, value in message.get("rows") or ())
+            message = Message(**{**message, "rows": rows, "lines": tuple(message.get("lines") or ())})
         return cls(
             **{
                 **raw,
@@ -149,6 +183,7 @@ class Assignment:
                 "why": tuple(raw.get("why") or ()),
                 "account": account,
                 "also": tuple(RecordRef(**r) for r in raw.get("also") or ()),
+                "message": message,
             }
         )
 

@@ -19,6 +19,7 @@ from connector.outbox.model import Assignment, RecordRef
 FIELD_LIMIT = 300  # a name, company or title longer than this is noise or an attack; the CRM keeps the original
 TEXT_LIMIT = 1500  # score and activity summaries: a paragraph, not a dump
 WHY_LINES = 10
+MESSAGE_LINES = 40  # an audit summary: counts, a few examples per kind, how to get the rest
 SUBJECT_LIMIT = 255  # Salesforce Task.Subject is 255 characters; HubSpot shows about as much
 BODY_LIMIT = 30_000  # under Salesforce Description (32k) and HubSpot hs_task_body (65k) with room for markup
 
@@ -72,7 +73,9 @@ def task_subject(assignment: Assignment, templates: TemplatesConfig) -> str:
 
 
 def notification_title(assignment: Assignment, templates: TemplatesConfig) -> str:
-    """The headline of a Slack or email nudge."""
+    """The headline of a Slack or email nudge: the message's own title, else the configured new-lead template."""
+    if assignment.message is not None:
+        return clean(assignment.message.title, SUBJECT_LIMIT)
     return clean(_fill(templates.notification_title, assignment), SUBJECT_LIMIT)
 
 
@@ -86,7 +89,24 @@ class Section:
 
 
 def sections(assignment: Assignment) -> tuple[Section, ...]:
-    """The facts a rep acts on, cleaned, in reading order: who, why, activity, score, account."""
+    """The facts a rep acts on, cleaned, in reading order: the message (if any), who, why, activity, score, account.
+
+    An audit summary is about no lead: it shows its message alone.
+    """
+    message = assignment.message
+    if message is None:
+        return _lead_sections(assignment)
+    rows = _rows(*message.rows)
+    lines = tuple(clean(line, TEXT_LIMIT) for line in message.lines[:MESSAGE_LINES] if clean(line))
+    own = []
+    if rows:
+        own.append(Section(clean(message.heading, FIELD_LIMIT) or "Details", rows=rows))
+    if lines:
+        own.append(Section(clean(message.lines_heading, FIELD_LIMIT) or "Note", lines=lines))
+    return tuple(own) if message.kind == "audit_summary" else (*own, *_lead_sections(assignment))
+
+
+def _lead_sections(assignment: Assignment) -> tuple[Section, ...]:
     card = assignment.card
     person = _rows(
         ("Name", card.name),
