@@ -1,10 +1,11 @@
 """``Router``: the stateful shell around the pure cascade: keeps the ledger, logs decisions, raises alerts.
 
-``route`` decides with ``cascade.route`` and then, in one SQLite transaction, logs the decision and applies its
-ledger delta; only after the commit does the in-memory ledger move, so a crash never leaves the two apart.
-``route_many`` does the same for a batch (a bulk import) in one transaction, each lead seeing the ledger as the
-previous one left it, which is what spreads simultaneous leads across the pool. If the transaction fails, the
-in-memory ledger is reloaded from the database, which stayed as it was.
+``route_many`` decides a batch (a bulk import) in one SQLite transaction, each lead seeing the ledger as the
+previous one left it, which is what spreads simultaneous leads across the pool. The decisions are logged (one
+insert for the batch) with their ledger deltas, and the ledger itself lives in memory: it is written to its tables
+as a checkpoint every ``CHECKPOINT_EVERY`` decisions, on ``close`` and before pruning, and rebuilt after a crash from
+the checkpoint plus the decisions logged since (``ledger_store``). If the transaction fails, the in-memory ledger
+is read back from the database, which stayed as it was.
 """
 
 from __future__ import annotations
@@ -20,8 +21,16 @@ from connector.db import transaction
 from connector.logs import get_logger
 from connector.routing.cascade import route
 from connector.routing.ledger import LedgerState
+from connector.routing.ledger_store import (
+    CHECKPOINT_EVERY,
+    StoredLedger,
+    catch_up,
+    latest_decision_id,
+    read_ledger,
+    save_checkpoint,
+)
 from connector.routing.model import Decision, RoutingInput, Snapshot
-from connector.routing.store import ensure_schema, load_ledger, prune, write_decision
+from connector.routing.store import decision_row, ensure_schema, insert_decisions, next_decision_id, prune
 
 log = get_logger("leadrelay.routing")
 
@@ -29,12 +38,25 @@ log = get_logger("leadrelay.routing")
 class Router:
     """Routes leads with one config against the persistent ledger in ``db``."""
 
-    def __init__(self, db: sqlite_utils.Database, config: RoutingConfig, *, config_version: str = "") -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        config: RoutingConfig,
+        *,
+        config_version: str = "",
+        checkpoint_every: int = CHECKPOINT_EVERY,
+    ) -> None:
         ensure_schema(db)
         self.db = db
         self.config = config
         self.config_version = config_version
-        self.ledger: LedgerState = load_ledger(db)
+        self.checkpoint_every = checkpoint_every
+        self._stored: StoredLedger = read_ledger(db.conn)
+
+    @property
+    def ledger(self) -> LedgerState:
+        """The fairness ledger as of the last logged decision (read-only for callers)."""
+        return self._stored.state
 
     def route(self, inp: RoutingInput, snapshot: Snapshot, now: datetime, *, stage: str | None = None) -> Decision:
         """Decide, log and apply one lead's routing."""
@@ -54,34 +76,70 @@ class Router:
         ``on_decided(conn, decision)`` runs inside that transaction after each decision is logged, so the caller's
         own writes (the outbox, the pipeline's bookkeeping) commit or roll back together with it.
         """
-        decisions = []
         try:
             with transaction(self.db) as conn:
-                for inp in inputs:
-                    decision = route(
-                        inp, snapshot, self.config, self.ledger, now, stage=stage, config_version=self.config_version
-                    )
-                    self.ledger.apply(decision.delta)
-                    write_decision(conn, decision)
-                    if on_decided is not None:
-                        on_decided(conn, decision)
-                    decisions.append(decision)
+                decisions = self._decide(conn, inputs, snapshot, now, stage=stage, on_decided=on_decided)
+                if self._stored.pending >= self.checkpoint_every:
+                    save_checkpoint(conn, self._stored)
         except BaseException:
             # The transaction rolled back: the database is the truth, so take the ledger back from it.
-            self.ledger = load_ledger(self.db)
+            self._stored = read_ledger(self.db.conn)
             raise
         for decision in decisions:
             _log(decision)
         return decisions
+
+    def _decide(
+        self,
+        conn: sqlite3.Connection,
+        inputs: Sequence[RoutingInput],
+        snapshot: Snapshot,
+        now: datetime,
+        *,
+        stage: str | None,
+        on_decided: Callable[[sqlite3.Connection, Decision], None] | None,
+    ) -> list[Decision]:
+        stored = self._stored
+        if latest_decision_id(conn) > stored.through_id:
+            catch_up(conn, stored)  # another router (process) logged decisions since we last looked
+        decision_id = next_decision_id(conn)
+        decisions, rows = [], []
+        for inp in inputs:
+            decision = route(
+                inp, snapshot, self.config, stored.state, now, stage=stage, config_version=self.config_version
+            )
+            row = decision_row(decision_id, decision)
+            stored.apply(decision.delta, decision_id, row[3])  # row[3]: decided_at_ms
+            rows.append(row)
+            decisions.append(decision)
+            decision_id += 1
+            if on_decided is not None:
+                # The caller's writes may read the decision log: log this decision before handing it over.
+                insert_decisions(conn, rows)
+                rows = []
+                on_decided(conn, decision)
+        insert_decisions(conn, rows)
+        return decisions
+
+    def checkpoint(self) -> None:
+        """Write the in-memory ledger's changes to its tables (the decision log already holds them)."""
+        with transaction(self.db) as conn:
+            save_checkpoint(conn, self._stored)
+
+    def close(self) -> None:
+        """Checkpoint, so the next start has nothing to replay (skipping it loses nothing, it only costs time)."""
+        if self._stored.pending or self._stored.dirty_entries or self._stored.dirty_counts:
+            self.checkpoint()
 
     def prune(self, now: datetime) -> int:
         """Apply the retention policy (decisions) and drop cap counters older than two weeks; returns decisions deleted.
 
         Meant for the daemon's housekeeping (e.g. hourly); the ledger's credits are never pruned.
         """
-        with transaction(self.db):
+        with transaction(self.db) as conn:
+            save_checkpoint(conn, self._stored)  # pruned decisions must already be in the checkpoint
             deleted = prune(self.db, now=now, retention_days=self.config.decision_retention_days)
-        self.ledger = load_ledger(self.db)
+        self._stored = read_ledger(self.db.conn)
         return deleted
 
 

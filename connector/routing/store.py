@@ -1,24 +1,26 @@
 """The routing tables (component "routing"): the decision log, the fairness ledger and the cap counters.
 
 Decisions are kept indefinitely unless ``routing.decision_retention_days`` says otherwise; each row holds the
-whole decision as JSON (inputs, trace, reads, delta) so it can be explained and replayed without a CRM. The ledger
-is only ever changed by applying a decision's delta in the same transaction that logs the decision, so the two
-can never disagree, and nothing here resets it.
+whole decision (inputs, trace, reads, delta) so it can be explained and replayed without a CRM. The ledger tables
+are a checkpoint of the decision log (``ledger_store``): the ledger is the checkpoint plus the deltas of the
+decisions logged after it, so the two can never disagree, and nothing here resets it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlite_utils
 
 from connector.db import Migration, migrate
 from connector.routing.codec import decode_stored, encode_stored, input_from_dict, loads, reads_from_dict, stored_reads
 from connector.routing.ledger import LedgerState
-from connector.routing.model import Decision, LedgerEntry, Reads, RoutingInput
+from connector.routing.ledger_store import checkpoint_id, latest_decision_id, read_ledger
+from connector.routing.model import Decision, Reads, RoutingInput
 
 COMPONENT = "routing"
 
@@ -69,20 +71,24 @@ MIGRATIONS = (
         # their whole decision in the payload, and are still read as such.
         "ALTER TABLE routing_decisions ADD COLUMN trace_z BLOB",
     ),
+    Migration(
+        3,
+        "ledger tables become a checkpoint of the decision log",
+        # Until now every decision's delta was applied to the ledger tables as it was logged, so they already
+        # include every decision there is: the checkpoint starts at the last one.
+        """
+        CREATE TABLE routing_checkpoint (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_decision_id INTEGER NOT NULL
+        );
+        INSERT INTO routing_checkpoint (id, last_decision_id) SELECT 1, COALESCE(MAX(id), 0) FROM routing_decisions;
+        """,
+    ),
 )
 
 _INSERT_DECISION = (
-    "INSERT INTO routing_decisions (lead_id, stage, decided_at_ms, owner, secondary_owner, step, rule, pool,"
-    " final_fallback, config_version, payload, trace_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPSERT_LEDGER = (
-    "INSERT INTO routing_ledger (pool, rep, credit, expected, assigned, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (pool, rep) DO UPDATE SET credit = excluded.credit, expected = expected + excluded.expected,"
-    " assigned = assigned + excluded.assigned, updated_at_ms = excluded.updated_at_ms"
-)
-_UPSERT_COUNT = (
-    "INSERT INTO routing_counts (rep, period, count) VALUES (?, ?, ?)"
-    " ON CONFLICT (rep, period) DO UPDATE SET count = count + excluded.count"
+    "INSERT INTO routing_decisions (id, lead_id, stage, decided_at_ms, owner, secondary_owner, step, rule, pool,"
+    " final_fallback, config_version, payload, trace_z) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -95,47 +101,42 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def write_decision(conn: sqlite3.Connection, decision: Decision) -> int:
-    """Log the decision and apply its ledger delta; call inside a transaction. Returns the decision's row id."""
+def decision_row(decision_id: int, decision: Decision) -> tuple[Any, ...]:
+    """The row that logs ``decision`` under ``decision_id`` (see ``insert_decisions``)."""
     primary = decision.assignments[0]
-    cursor = conn.execute(
-        _INSERT_DECISION,
-        (
-            decision.lead_id,
-            decision.stage,
-            _ms(decision.decided_at),
-            primary.owner,
-            decision.secondary_owner,
-            primary.step,
-            primary.rule,
-            primary.pool,
-            int(decision.final_fallback),
-            decision.config_version,
-            *encode_stored(decision),
-        ),
+    return (
+        decision_id,
+        decision.lead_id,
+        decision.stage,
+        _ms(decision.decided_at),
+        primary.owner,
+        decision.secondary_owner,
+        primary.step,
+        primary.rule,
+        primary.pool,
+        int(decision.final_fallback),
+        decision.config_version,
+        *encode_stored(decision),
     )
-    at = _ms(decision.decided_at)
-    delta = decision.delta
-    if delta.credits:
-        conn.executemany(
-            _UPSERT_LEDGER,
-            [(c.pool, c.rep, c.credit, c.expected_added, c.assigned_added, at) for c in delta.credits],
-        )
-    if delta.counts:
-        conn.executemany(_UPSERT_COUNT, [(c.rep, c.period, c.added) for c in delta.counts])
-    return int(cursor.lastrowid or 0)
+
+
+def insert_decisions(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Log decision rows (from ``decision_row``) in one statement; call inside a transaction."""
+    conn.executemany(_INSERT_DECISION, rows)
+
+
+def next_decision_id(conn: sqlite3.Connection) -> int:
+    """The id the next logged decision gets: above every logged decision and above the ledger checkpoint.
+
+    Ids are given explicitly because the checkpoint refers to them: were pruning to empty the table, SQLite would
+    hand out ids the checkpoint already covers, and those decisions would never be folded into the ledger.
+    """
+    return max(latest_decision_id(conn), checkpoint_id(conn)) + 1
 
 
 def load_ledger(db: sqlite_utils.Database) -> LedgerState:
-    """The whole ledger in memory (``prune`` keeps the cap counters to the last two weeks)."""
-    entries = {
-        (pool, rep): LedgerEntry(credit, expected, assigned)
-        for pool, rep, credit, expected, assigned in db.conn.execute(
-            "SELECT pool, rep, credit, expected, assigned FROM routing_ledger"
-        )
-    }
-    counts = {(rep, period): n for rep, period, n in db.conn.execute("SELECT rep, period, count FROM routing_counts")}
-    return LedgerState(entries=entries, counts=counts)
+    """The whole ledger in memory: the checkpoint plus every decision logged after it."""
+    return read_ledger(db.conn).state
 
 
 @dataclass(frozen=True)
@@ -151,11 +152,12 @@ class LedgerRow:
 
 
 def ledger_rows(db: sqlite_utils.Database) -> list[LedgerRow]:
-    """Every ledger entry, by pool then rep."""
-    rows = db.conn.execute(
-        "SELECT pool, rep, credit, expected, assigned, updated_at_ms FROM routing_ledger ORDER BY pool, rep"
-    )
-    return [LedgerRow(*row) for row in rows]
+    """Every ledger entry (checkpoint plus later decisions), by pool then rep."""
+    stored = read_ledger(db.conn)
+    return [
+        LedgerRow(pool, rep, *entry, stored.updated_ms[(pool, rep)])
+        for (pool, rep), entry in sorted(stored.state.entries.items())
+    ]
 
 
 @dataclass(frozen=True)
@@ -232,12 +234,18 @@ def history_since(db: sqlite_utils.Database, since: datetime, *, batch: int = 5_
 
 
 def prune(db: sqlite_utils.Database, *, now: datetime, retention_days: int | None, keep_count_days: int = 14) -> int:
-    """Delete decisions past retention (none when retention is None) and cap counters older than needed."""
+    """Delete decisions past retention (none when retention is None) and cap counters older than needed.
+
+    Only decisions the ledger checkpoint already includes are deleted: the others are still the ledger's only
+    record (``Router.prune`` checkpoints first, so for it that is every old decision).
+    """
     deleted = 0
     with_retention: Iterable[int] = () if retention_days is None else (retention_days,)
     for days in with_retention:
         cutoff = _ms(now - timedelta(days=days))
-        deleted = db.conn.execute("DELETE FROM routing_decisions WHERE decided_at_ms < ?", (cutoff,)).rowcount
+        deleted = db.conn.execute(
+            "DELETE FROM routing_decisions WHERE decided_at_ms < ? AND id <= ?", (cutoff, checkpoint_id(db.conn))
+        ).rowcount
     oldest_day = (now - timedelta(days=keep_count_days)).date().isoformat()
     db.conn.execute("DELETE FROM routing_counts WHERE period LIKE 'd:%' AND period < ?", (f"d:{oldest_day}",))
     oldest_week = (now - timedelta(days=keep_count_days)).isocalendar()

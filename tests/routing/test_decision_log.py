@@ -110,6 +110,8 @@ def test_retention_prunes_old_decisions_only_when_configured(db):
     router = Router(db, CONFIG)
     router.route(RoutingInput(lead(1)), Snapshot(), MONDAY_3PM_UTC - timedelta(days=100))
     router.route(RoutingInput(lead(2)), Snapshot(), MONDAY_3PM_UTC)
+    assert prune(db, now=MONDAY_3PM_UTC, retention_days=90) == 0  # not yet in the ledger checkpoint: still needed
+    router.checkpoint()
     assert prune(db, now=MONDAY_3PM_UTC, retention_days=None) == 0
     assert prune(db, now=MONDAY_3PM_UTC, retention_days=90) == 1
     assert [s.decision.lead_id for s in decisions_since(db, MONDAY_3PM_UTC - timedelta(days=365))] == [lead(2).id]

@@ -1,0 +1,131 @@
+"""The fairness ledger on disk: a periodic checkpoint plus the decisions logged after it.
+
+Every decision row carries its own ledger delta, so the ledger tables need not move with every lead: the router
+keeps the ledger in memory, and every ``CHECKPOINT_EVERY`` decisions (and on close, and before pruning) writes the
+entries that changed since the last checkpoint together with the id of the last decision they include. Loading
+reads the checkpoint and folds in the deltas of every decision logged after it, so a crash between checkpoints
+loses nothing: the decisions are the log, the checkpoint only shortens the replay.
+
+The same catch-up runs at the start of each routing transaction, so a second router on the same database (another
+process) sees the first one's decisions before it decides.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from dataclasses import dataclass, field
+
+from connector.routing.codec import decode, loads
+from connector.routing.ledger import LedgerState
+from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry
+
+# Replaying a decision's delta costs a few tens of microseconds, so at most this many replays (well under a
+# second) stand between a crash and a loaded ledger, while a checkpoint (a few hundred rows) is paid once per this
+# many decisions.
+CHECKPOINT_EVERY = 1_000
+
+_UPSERT_ENTRY = (
+    "INSERT INTO routing_ledger (pool, rep, credit, expected, assigned, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (pool, rep) DO UPDATE SET credit = excluded.credit, expected = excluded.expected,"
+    " assigned = excluded.assigned, updated_at_ms = excluded.updated_at_ms"
+)
+_UPSERT_COUNT = (
+    "INSERT INTO routing_counts (rep, period, count) VALUES (?, ?, ?)"
+    " ON CONFLICT (rep, period) DO UPDATE SET count = excluded.count"
+)
+
+
+@dataclass
+class StoredLedger:
+    """The in-memory ledger, how far into the decision log it reaches, and what changed since the checkpoint."""
+
+    state: LedgerState
+    through_id: int  # the last decision whose delta is folded in
+    checkpoint_id: int  # the last decision the on-disk tables include
+    updated_ms: dict[tuple[str, str], int] = field(default_factory=dict)  # when each entry last moved
+    dirty_entries: set[tuple[str, str]] = field(default_factory=set)
+    dirty_counts: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def pending(self) -> int:
+        """Decisions folded in memory but not yet in the checkpoint."""
+        return self.through_id - self.checkpoint_id
+
+    def apply(self, delta: LedgerDelta, decision_id: int, at_ms: int) -> None:
+        """Fold one logged decision's delta in and remember what to write at the next checkpoint."""
+        self.state.apply(delta)
+        updated, dirty = self.updated_ms, self.dirty_entries
+        for change in delta.credits:
+            key = (change.pool, change.rep)
+            updated[key] = at_ms
+            dirty.add(key)
+        for count in delta.counts:
+            self.dirty_counts.add((count.rep, count.period))
+        self.through_id = decision_id
+
+
+def read_ledger(conn: sqlite3.Connection) -> StoredLedger:
+    """The ledger as of the last logged decision: the checkpoint tables plus every decision after them."""
+    entries: dict[tuple[str, str], LedgerEntry] = {}
+    updated: dict[tuple[str, str], int] = {}
+    for pool, rep, credit, expected, assigned, at_ms in conn.execute(
+        "SELECT pool, rep, credit, expected, assigned, updated_at_ms FROM routing_ledger"
+    ):
+        entries[(pool, rep)] = LedgerEntry(credit, expected, assigned)
+        updated[(pool, rep)] = at_ms
+    counts = {(rep, period): n for rep, period, n in conn.execute("SELECT rep, period, count FROM routing_counts")}
+    last = checkpoint_id(conn)
+    stored = StoredLedger(LedgerState(entries, counts), last, last, updated)
+    catch_up(conn, stored)
+    return stored
+
+
+def checkpoint_id(conn: sqlite3.Connection) -> int:
+    """The last decision the ledger tables include."""
+    row = conn.execute("SELECT last_decision_id FROM routing_checkpoint WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def latest_decision_id(conn: sqlite3.Connection) -> int:
+    """The highest decision id logged so far (0 when none)."""
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM routing_decisions").fetchone()[0])
+
+
+def catch_up(conn: sqlite3.Connection, stored: StoredLedger) -> int:
+    """Fold in the deltas of decisions logged after ``stored.through_id``; returns how many were read."""
+    rows = conn.execute(
+        "SELECT id, decided_at_ms, payload, trace_z FROM routing_decisions WHERE id > ? ORDER BY id",
+        (stored.through_id,),
+    )
+    read = 0
+    for decision_id, at_ms, payload, trace_z in rows:
+        stored.apply(stored_delta(payload, trace_z), decision_id, at_ms)
+        read += 1
+    return read
+
+
+def stored_delta(payload: str | bytes, trace_z: bytes | None) -> LedgerDelta:
+    """A logged decision's ledger delta, from either stored format (empty for rows that carry none)."""
+    if trace_z is not None:
+        credits, counts = loads(zlib.decompress(trace_z))[2]
+        return LedgerDelta(tuple(CreditChange(*c) for c in credits), tuple(CountChange(*c) for c in counts))
+    whole = loads(payload).get("delta")
+    return decode(LedgerDelta, whole) if whole else LedgerDelta()
+
+
+def save_checkpoint(conn: sqlite3.Connection, stored: StoredLedger) -> None:
+    """Write what changed since the last checkpoint; call inside the transaction that logged the decisions."""
+    entries, counts, updated = stored.state.entries, stored.state.counts, stored.updated_ms
+    if stored.dirty_entries:
+        conn.executemany(_UPSERT_ENTRY, [(*key, *entries[key], updated[key]) for key in stored.dirty_entries])
+    if stored.dirty_counts:
+        conn.executemany(_UPSERT_COUNT, [(*key, counts.get(key, 0)) for key in stored.dirty_counts])
+    conn.execute(
+        "INSERT INTO routing_checkpoint (id, last_decision_id) VALUES (1, ?)"
+        " ON CONFLICT (id) DO UPDATE SET last_decision_id = excluded.last_decision_id",
+        (stored.through_id,),
+    )
+    stored.checkpoint_id = stored.through_id
+    stored.dirty_entries = set()
+    stored.dirty_counts = set()
