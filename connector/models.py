@@ -60,6 +60,7 @@ class Account:
     has_open_opportunity: bool = False
     last_activity_ms: int | None = None
     contact_count: int = 0
+    open_deals: int = 0  # open deals/opportunities synced for the account
 
 
 @dataclass(frozen=True)

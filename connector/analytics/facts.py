@@ -2,7 +2,11 @@
 
 A lead belongs to the period in which it was first routed; its first decision says how it was routed (rule, pool,
 owner, fallback, match) and later decisions are reassignments. Funnel stage comes from the synced record:
-HubSpot ``lifecyclestage``; Salesforce Lead ``Status`` / ``IsConverted`` and the converted account's flags.
+HubSpot ``lifecyclestage``; Salesforce Lead ``Status`` / ``IsConverted`` and the converted account's flags. When
+the lead's CRM has its deals synced, opportunity and closed won come from the deals instead
+(``engagement.DEAL_STAGE_SQL``: a deal on the lead or its account created since the assignment; won or not), and
+the record says only whether the lead reached SQL. Meetings booked since the assignment are counted when the
+CRM's meetings/Events are synced (None otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import sqlite_utils
 
 from connector.analytics import store
+from connector.analytics.engagement import DEAL_STAGE_SQL, MEETINGS_BOOKED_SQL, activity_crms, deal_crms
 from connector.cache.schema import migrate_cache
 from connector.pipeline import intake
 from connector.routing.store import ensure_schema
@@ -26,7 +31,7 @@ _SALESFORCE_SQL = {"qualified", "working - contacted", "closed - converted"}
 
 # The payload holds the whole decision (trace included): SQLite's JSON functions pick the few fields needed in C,
 # instead of Python parsing every decision of the period.
-_FIRST_DECISIONS = """
+_FIRST_DECISIONS = f"""
 SELECT d.lead_id, d.decided_at_ms, d.owner, d.rule, d.pool, d.stage, d.final_fallback,
     json_extract(d.payload, '$.input.match_method'),
     (SELECT COUNT(*) FROM routing_decisions x WHERE x.lead_id = d.lead_id) AS decisions,
@@ -35,7 +40,9 @@ SELECT d.lead_id, d.decided_at_ms, d.owner, d.rule, d.pool, d.stage, d.final_fal
     COALESCE(c.crm, json_extract(d.payload, '$.input.lead.crm')),
     COALESCE(c.source, json_extract(d.payload, '$.input.lead.source')),
     COALESCE(c.properties, json_extract(d.payload, '$.input.lead.properties')),
-    COALESCE(NULLIF(c.created_ms, 0), json_extract(d.payload, '$.input.lead.created_ms'))
+    COALESCE(NULLIF(c.created_ms, 0), json_extract(d.payload, '$.input.lead.created_ms')),
+    {MEETINGS_BOOKED_SQL} AS meetings,
+    {DEAL_STAGE_SQL} AS deal_stage
 FROM routing_decisions d
 LEFT JOIN pipeline_leads p ON p.lead_id = d.lead_id
 LEFT JOIN cache_people c ON c.id = d.lead_id
@@ -62,6 +69,7 @@ class LeadFacts:
     decisions: int
     first_touch_ms: int | None
     funnel: int  # 1 MQL .. 4 closed won
+    meetings: int | None = None  # meetings booked since the assignment; None when the CRM's are not synced
 
     @property
     def reassigned(self) -> bool:
@@ -79,14 +87,26 @@ def lead_facts(db: sqlite_utils.Database, start_ms: int, end_ms: int) -> Iterato
     for install in (store.install, migrate_cache, intake.install, ensure_schema):
         install(db)
     accounts = _account_flags(db)
+    synced = Synced(frozenset(activity_crms(db.conn)), frozenset(deal_crms(db.conn)))
     for row in db.conn.execute(_FIRST_DECISIONS, (start_ms, end_ms)):
-        yield _facts(row, accounts)
+        yield _facts(row, accounts, synced)
 
 
-def _facts(row: tuple[Any, ...], accounts: Mapping[str, tuple[bool, bool]]) -> LeadFacts:
+@dataclass(frozen=True)
+class Synced:
+    """Which CRMs have their activities and their deals synced (so meetings and deal stages can be read)."""
+
+    activities: frozenset[str] = frozenset()
+    deals: frozenset[str] = frozenset()
+
+
+def _facts(row: tuple[Any, ...], accounts: Mapping[str, tuple[bool, bool]], synced: Synced) -> LeadFacts:
     (lead_id, decided, owner, rule, pool, stage, fallback, match) = row[:8]
-    (decisions, touch, created, crm, source, props, made) = row[8:]
+    (decisions, touch, created, crm, source, props, made, meetings, deal_stage) = row[8:]
     properties = json.loads(props) if props else {}
+    funnel = funnel_stage(crm or "", properties, accounts)
+    if crm in synced.deals:
+        funnel = max(min(funnel, 2), int(deal_stage or 0))  # the deals say opportunity / won, not summary fields
     return LeadFacts(
         lead_id=lead_id,
         created_ms=int(created or made or decided),
@@ -100,7 +120,8 @@ def _facts(row: tuple[Any, ...], accounts: Mapping[str, tuple[bool, bool]]) -> L
         unmatched=match is None,
         decisions=int(decisions),
         first_touch_ms=None if touch is None else int(touch),
-        funnel=funnel_stage(crm or "", properties, accounts),
+        funnel=funnel,
+        meetings=int(meetings or 0) if crm in synced.activities else None,
     )
 
 

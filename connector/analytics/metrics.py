@@ -4,7 +4,10 @@ Definitions (each checks by hand):
 
 * speed-to-lead: created → assigned (first decision), assigned → first touch, created → first touch; median and
   p90 in seconds, p90 by nearest rank (the ⌈0.9·n⌉-th smallest value), over the leads that have both ends;
-* touch rate: touched leads / routed leads; meeting rate: not computed (meetings and events are not synced);
+* touch rate: touched leads / routed leads;
+* meeting rate: leads with at least one meeting (HubSpot) or Event (Salesforce) booked since the assignment and
+  linked to the lead, cancelled ones left out / routed leads, over leads of CRMs whose meetings are synced;
+  meetings per lead: meetings booked / those leads;
 * funnel: leads that reached at least MQL / SQL / opportunity / closed won (see ``facts.funnel_stage``);
 * reassignment rate: leads routed more than once / routed leads; fallback rate: leads whose first decision landed
   on the final fallback; unmatched rate: leads routed without a matched account;
@@ -47,6 +50,7 @@ TOUCH_BUCKETS: tuple[tuple[float, str], ...] = (
 MEETINGS_MISSING = (
     "meeting rate: meetings are not synced (needs HubSpot meetings and Salesforce Event streams), so it is not shown"
 )
+MEETINGS_PARTIAL = "meeting rate: {n} lead(s) of a CRM whose meetings are not synced are left out of it"
 
 
 @dataclass(frozen=True)
@@ -80,19 +84,33 @@ class GroupMetrics:
     created_to_assigned: Speed
     assigned_to_touch: Speed
     created_to_touch: Speed
+    meeting_leads: int = 0  # leads whose CRM's meetings are synced (the meeting rate's denominator)
+    met: int = 0  # of those, leads with a meeting booked since the assignment
+    meetings: int = 0  # meetings booked on those leads
 
     def rate(self, count: int) -> float | None:
         """``count`` as a share of this group's leads (None without leads)."""
         return count / self.leads if self.leads else None
 
     @property
+    def meeting_rate(self) -> float | None:
+        """Leads with a meeting booked / leads whose meetings are known (None when none are)."""
+        return self.met / self.meeting_leads if self.meeting_leads else None
+
+    @property
+    def meetings_per_lead(self) -> float | None:
+        """Meetings booked per lead whose meetings are known (None when none are)."""
+        return self.meetings / self.meeting_leads if self.meeting_leads else None
+
+    @property
     def rates(self) -> dict[str, float | None]:
-        """Touch, reassignment, fallback and unmatched rates."""
+        """Touch, reassignment, fallback, unmatched and meeting rates."""
         return {
             "touch_rate": self.rate(self.touched),
             "reassignment_rate": self.rate(self.reassigned),
             "fallback_rate": self.rate(self.fallback),
             "unmatched_rate": self.rate(self.unmatched),
+            "meeting_rate": self.meeting_rate,
         }
 
 
@@ -157,7 +175,15 @@ def metrics_of(facts: Sequence[LeadFacts], routing: RoutingConfig, start_ms: int
         fairness(facts, routing, start_ms, end_ms),
         _trend(facts),
         touch_histogram(facts),
+        _notes(facts),
     )
+
+
+def _notes(facts: Sequence[LeadFacts]) -> tuple[str, ...]:
+    unknown = sum(f.meetings is None for f in facts)
+    if facts and unknown == len(facts):
+        return (MEETINGS_MISSING,)
+    return (MEETINGS_PARTIAL.format(n=unknown),) if unknown else ()
 
 
 def touch_histogram(facts: Sequence[LeadFacts]) -> tuple[tuple[str, int], ...]:
@@ -174,6 +200,7 @@ def touch_histogram(facts: Sequence[LeadFacts]) -> tuple[tuple[str, int], ...]:
 def group_metrics(key: str, facts: Sequence[LeadFacts]) -> GroupMetrics:
     """The metrics of one set of leads."""
     touched = [f for f in facts if f.first_touch_ms is not None]
+    meetings = [f.meetings for f in facts if f.meetings is not None]
     return GroupMetrics(
         key=key,
         leads=len(facts),
@@ -185,6 +212,9 @@ def group_metrics(key: str, facts: Sequence[LeadFacts]) -> GroupMetrics:
         created_to_assigned=Speed.of([max(0, f.assigned_ms - f.created_ms) / 1000 for f in facts]),
         assigned_to_touch=Speed.of([max(0, (f.first_touch_ms or 0) - f.assigned_ms) / 1000 for f in touched]),
         created_to_touch=Speed.of([max(0, (f.first_touch_ms or 0) - f.created_ms) / 1000 for f in touched]),
+        meeting_leads=len(meetings),
+        met=sum(n > 0 for n in meetings),
+        meetings=sum(meetings),
     )
 
 

@@ -25,6 +25,8 @@ CSV_COLUMNS = (
     "reassignment_rate",
     "fallback_rate",
     "unmatched_rate",
+    "meeting_rate",
+    "meetings",
     "assign_median_s",
     "assign_p90_s",
     "touch_median_s",
@@ -49,13 +51,27 @@ def group_dict(group: GroupMetrics) -> dict[str, Any]:
         "fallback": group.fallback,
         "unmatched": group.unmatched,
         **group.rates,
-        "meeting_rate": None,
+        "meetings": {
+            "leads_known": group.meeting_leads,
+            "leads_with_meeting": group.met,
+            "booked": group.meetings,
+            "per_lead": group.meetings_per_lead,
+        },
         "funnel": dict(zip(FUNNEL, group.funnel, strict=True)),
+        "funnel_conversion": conversion(group.funnel),
         "speed_to_lead": {
             "created_to_assigned": asdict(group.created_to_assigned),
             "assigned_to_first_touch": asdict(group.assigned_to_touch),
             "created_to_first_touch": asdict(group.created_to_touch),
         },
+    }
+
+
+def conversion(funnel: tuple[int, ...]) -> dict[str, float | None]:
+    """Each funnel step as a share of the step before it (``"MQL → SQL": 0.5``), None after an empty step."""
+    return {
+        f"{FUNNEL[i]} → {FUNNEL[i + 1]}": funnel[i + 1] / funnel[i] if funnel[i] else None
+        for i in range(len(FUNNEL) - 1)
     }
 
 
@@ -86,6 +102,7 @@ def csv_row(dimension: str, group: GroupMetrics) -> list[Any]:
     speeds = (group.created_to_assigned, group.assigned_to_touch, group.created_to_touch)
     values: list[Any] = [dimension, group.key, group.leads, group.touched]
     values += [rates[k] for k in ("touch_rate", "reassignment_rate", "fallback_rate", "unmatched_rate")]
+    values += [rates["meeting_rate"], group.meetings if group.meeting_leads else None]
     values += [v for s in speeds for v in (s.median_s, s.p90_s)]
     values += list(group.funnel)
     return [_cell(v) for v in values]

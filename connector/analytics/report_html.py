@@ -1,6 +1,7 @@
 """The report as one self-contained HTML file: inline CSS and inline SVG charts, no script, no external resource.
 
-Charts: leads per rep against their capacity share, speed to first touch, the funnel and leads per day. Every
+Charts: leads per rep against their capacity share, speed to first touch, the funnel (with each step's
+conversion) and leads per day; meeting rate and opportunity → won are headline cards and table columns. Every
 value that came from a CRM or the rule file is escaped; the page works offline and prints cleanly.
 """
 
@@ -40,7 +41,7 @@ def render_html(metrics: Metrics, *, title: str = "leadrelay routing report") ->
         "<h2>Charts</h2><div class=charts>",
         _figure("Leads per rep vs capacity share (pool-distributed leads)", _rep_chart(metrics)),
         _figure("Speed to first touch (after assignment)", _bars(list(metrics.touch_histogram), _BLUE)),
-        _figure("Funnel", _bars(list(zip(FUNNEL, metrics.overall.funnel, strict=True)), _GREEN)),
+        _figure("Funnel: MQL → SQL → opportunity → closed won", _bars(_funnel_items(metrics.overall.funnel), _GREEN)),
         _figure("Leads per day", _trend_chart(metrics)),
         "</div>",
         *(_table(name, groups) for name, groups in metrics.groups.items()),
@@ -83,10 +84,26 @@ def _cards(metrics: Metrics) -> str:
         ("Reassigned", _pct(rates["reassignment_rate"])),
         ("Final fallback", _pct(rates["fallback_rate"])),
         ("Unmatched", _pct(rates["unmatched_rate"])),
+        ("Meeting rate", _pct(rates["meeting_rate"])),
+        ("Opportunity → won", _pct(_step(overall.funnel, 2))),
         ("Fairness (Jain)", "–" if fairness is None else f"{fairness:.3f}"),
     ]
     inner = "".join(f"<div class=card><span class=muted>{escape(k)}</span><b>{escape(v)}</b></div>" for k, v in cards)
     return f"<div class=cards>{inner}</div>"
+
+
+def _step(funnel: tuple[int, ...], index: int) -> float | None:
+    """Leads at funnel step ``index + 1`` as a share of those at ``index`` (None when none reached it)."""
+    return funnel[index + 1] / funnel[index] if funnel[index] else None
+
+
+def _funnel_items(funnel: tuple[int, ...]) -> list[tuple[str, float]]:
+    """Funnel bars labelled with the conversion from the step before (``SQL (50%)``)."""
+    items = [(FUNNEL[0], float(funnel[0]))]
+    for i in range(1, len(FUNNEL)):
+        share = _step(funnel, i - 1)
+        items.append((f"{FUNNEL[i]} ({_pct(share)})" if share is not None else FUNNEL[i], float(funnel[i])))
+    return items
 
 
 def _figure(caption: str, svg: str) -> str:
@@ -170,7 +187,7 @@ def _table(name: str, groups: Sequence[GroupMetrics]) -> str:
     head = (
         f"<h2>By {escape(name)}</h2><table><tr><th>{escape(name)}</th><th>Leads</th><th>Median to assign</th>"
         "<th>Median to touch</th><th>p90 to touch</th><th>Touched</th><th>Reassigned</th><th>Fallback</th>"
-        "<th>Unmatched</th>" + "".join(f"<th>{escape(s)}</th>" for s in FUNNEL) + "</tr>"
+        "<th>Unmatched</th><th>Meeting rate</th>" + "".join(f"<th>{escape(s)}</th>" for s in FUNNEL) + "</tr>"
     )
     rows = "".join(_table_row(g) for g in groups)
     return f"{head}{rows}</table>"
@@ -185,6 +202,7 @@ def _table_row(group: GroupMetrics) -> str:
         _speed(group.assigned_to_touch, median=True),
         _speed(group.assigned_to_touch, median=False),
         *(_pct(rates[k]) for k in ("touch_rate", "reassignment_rate", "fallback_rate", "unmatched_rate")),
+        _pct(rates["meeting_rate"]),
         *(str(n) for n in group.funnel),
     ]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"

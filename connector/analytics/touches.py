@@ -1,6 +1,12 @@
 """First-touch detection: when did the owner first act on a routed lead, as the synced cache shows it.
 
-Signals, per CRM (what the sync keeps in each person's raw ``properties``):
+When the lead's CRM has its activities synced (``engagement.activity_crms``), the first touch is the earliest
+activity **by the assigned owner** on the lead at or after the assignment (``engagement.first_owner_touch``: a
+completed task, a dialled call, a sent email, a booked meeting/Event), and the signal names that activity. Someone
+else's touch does not count.
+
+Only for a CRM without synced activities does the record-level fallback apply (what the sync keeps in each
+person's raw ``properties``):
 
 * HubSpot: ``hs_last_sales_activity_timestamp`` (a logged call, email, meeting or completed task) and
   ``notes_last_contacted``, when either is at or after the assignment; a change of ``hs_lead_status`` away from
@@ -8,9 +14,8 @@ Signals, per CRM (what the sync keeps in each person's raw ``properties``):
 * Salesforce: ``LastActivityDate`` (a Task or Event on the record; a date only, so the touch is placed at the
   record's modification stamp, never before the assignment) and a ``Status`` change since routing.
 
-Task and Event streams are not synced, so a touch cannot be attributed to the owner who made it: a touch by anyone
-while the lead is assigned counts. Page visits (``hs_analytics_last_visit_timestamp``) are the lead's own activity,
-not a rep's, and never count.
+The fallback cannot tell who touched the lead: a touch by anyone while the lead is assigned counts. Page visits
+(``hs_analytics_last_visit_timestamp``) are the lead's own activity, not a rep's, and never count.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from typing import Any
 import sqlite_utils
 
 from connector.analytics import store
+from connector.analytics.engagement import activity_crms, first_owner_touch
+from connector.cache.schema import migrate_cache
 from connector.db import transaction
 from connector.logs import get_logger
 
@@ -34,7 +41,7 @@ _HUBSPOT_STAMPS = ("hs_last_sales_activity_timestamp", "notes_last_contacted")
 
 _OPEN_ASSIGNMENTS = """
 SELECT p.lead_id, p.decision_id, d.owner, d.decided_at_ms, json_extract(d.payload, '$.input.lead.properties'),
-    c.crm, c.properties, c.modified_ms
+    c.crm, c.properties, c.modified_ms, c.account_id
 FROM pipeline_leads p
 JOIN routing_decisions d ON d.id = (
     SELECT id FROM routing_decisions WHERE lead_id = p.lead_id ORDER BY decided_at_ms DESC, id DESC LIMIT 1)
@@ -113,12 +120,18 @@ def _date(value: Any) -> date | None:
 def detect_first_touches(db: sqlite_utils.Database, *, now_ms: int | None = None) -> list[Touch]:
     """Record the first touch of each current, untouched assignment of the last 30 days the cache shows touched."""
     store.install(db)
+    migrate_cache(db)
     at = now_ms if now_ms is not None else int(time.time() * 1000)
+    with_activities = activity_crms(db.conn)
     found: list[Touch] = []
-    rows = db.conn.execute(_OPEN_ASSIGNMENTS, (at - TOUCH_WINDOW_MS,))
-    for lead_id, decision_id, owner, decided, routed_props, crm, props, modified in rows:
-        routed = json.loads(routed_props) if routed_props else {}
-        hit = first_touch(crm, json.loads(props), routed, int(decided), int(modified))
+    rows = db.conn.execute(_OPEN_ASSIGNMENTS, (at - TOUCH_WINDOW_MS,)).fetchall()
+    for lead_id, decision_id, owner, decided, routed_props, crm, props, modified, account_id in rows:
+        if crm in with_activities:
+            by_owner = first_owner_touch(db.conn, lead_id, account_id, owner, int(decided))
+            hit = (by_owner.at_ms, by_owner.signal) if by_owner else None
+        else:
+            routed = json.loads(routed_props) if routed_props else {}
+            hit = first_touch(crm, json.loads(props), routed, int(decided), int(modified))
         if hit is not None and decision_id is not None:
             found.append(Touch(lead_id, decision_id, owner, int(decided), hit[0], hit[1]))
     if found:

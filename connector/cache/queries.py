@@ -24,9 +24,13 @@ _PERSON_SELECT = (
     "SELECT p.*, o.key AS owner_key FROM cache_people p "
     "LEFT JOIN cache_owners o ON o.crm = p.crm AND o.native_id = p.owner_native_id"
 )
+# Open deals are counted from the synced deals (an index lookup per account); the CRM's own summary flag
+# (HubSpot ``hs_num_open_deals``) still counts when the deals themselves are not synced.
 _ACCOUNT_SELECT = (
     "SELECT a.*, o.key AS owner_key, "
-    "(SELECT COUNT(*) FROM cache_people c WHERE c.account_id = a.id AND c.deleted = 0) AS contact_count "
+    "(SELECT COUNT(*) FROM cache_people c WHERE c.account_id = a.id AND c.deleted = 0) AS contact_count, "
+    "(SELECT COUNT(*) FROM cache_deals d WHERE d.account_id = a.id AND d.is_closed = 0 AND d.deleted = 0)"
+    " AS open_deals "
     "FROM cache_accounts a LEFT JOIN cache_owners o ON o.crm = a.crm AND o.native_id = a.owner_native_id"
 )
 _BATCH = 1000
@@ -85,9 +89,10 @@ def _account(row: dict[str, Any]) -> Account:
         employees=row["employees"],
         industry=row["industry"],
         is_customer=bool(row["is_customer"]),
-        has_open_opportunity=bool(row["has_open_opportunity"]),
+        has_open_opportunity=bool(row["has_open_opportunity"]) or row["open_deals"] > 0,
         last_activity_ms=row["last_activity_ms"],
         contact_count=row["contact_count"],
+        open_deals=row["open_deals"],
     )
 
 
@@ -230,9 +235,9 @@ def _merge_owner(rows: list[dict[str, Any]]) -> Owner:
 
 # -- counts ------------------------------------------------------------------------------------------------------
 def live_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Live records per ``crm.object`` across the three tables (for reports and tests)."""
+    """Live records per ``crm.object`` across the record tables (for reports and tests)."""
     counts: dict[str, int] = {}
-    for table in ("cache_owners", "cache_accounts", "cache_people"):
+    for table in ("cache_owners", "cache_accounts", "cache_people", "cache_activities", "cache_deals"):
         for crm, obj, n in db.conn.execute(
             f"SELECT crm, object, COUNT(*) FROM {table} WHERE deleted = 0 GROUP BY crm, object"
         ):

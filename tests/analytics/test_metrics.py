@@ -33,6 +33,7 @@ def test_counts_and_rates(metrics):
         "reassignment_rate": 1 / 6,
         "fallback_rate": 1 / 6,
         "unmatched_rate": 2 / 6,
+        "meeting_rate": None,  # meetings are not synced in this history
     }
 
 
