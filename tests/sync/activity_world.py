@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import sqlite_utils
@@ -23,8 +24,8 @@ def hubspot_linked(
     kind: str,
     props: dict[str, Any],
     *,
-    contacts: tuple[str, ...] = (),
-    companies: tuple[str, ...] = (),
+    contacts: Sequence[str] = (),
+    companies: Sequence[str] = (),
 ) -> str:
     """Create a HubSpot engagement or deal associated (both directions) with ``contacts`` and ``companies``."""
     obj = store.create(kind, props, source="CRM_UI")
