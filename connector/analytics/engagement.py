@@ -6,10 +6,10 @@ them into the facts analytics needs:
 
 * **first touch by the owner**: the earliest activity *by the assigned owner* on the lead at or after the
   assignment. A task counts once completed, a call once dialled, an email once sent (the lead's own incoming email
-  does not), a meeting or Event when it is booked (its creation). HubSpot engagements count only when the lead is
-  associated with them (an engagement on the company alone is not a touch of this lead); a Salesforce Task or
-  Event on the lead's account with no person on it (``WhatId`` the account, no ``WhoId``) counts for the account's
-  contacts;
+  does not), a meeting or Event when it is booked (its creation) unless it was cancelled. HubSpot engagements
+  count only when the lead is associated with them (an engagement on the company alone is not a touch of this
+  lead); a Salesforce Task or Event on the lead's account with no person on it (``WhatId`` the account, no
+  ``WhoId``) counts for the account's contacts;
 * **meetings booked**: HubSpot meetings and Salesforce Events linked to the lead and created at or after the
   assignment, cancelled ones left out;
 * **deal stage**: 3 when a deal/Opportunity linked to the lead, or on its account, was created at or after the
@@ -34,7 +34,7 @@ CANCELLED = "CANCELED"  # HubSpot's spelling of a cancelled meeting's outcome
 
 # When an activity is a touch: meetings and Events when booked; everything else once done, when it happened.
 _TOUCH_MS = "CASE WHEN a.kind IN ('meeting', 'event') THEN a.created_ms ELSE COALESCE(a.occurred_ms, a.created_ms) END"
-_IS_TOUCH = "(a.kind IN ('meeting', 'event') OR a.completed = 1)"
+_IS_TOUCH = f"((a.kind IN ('meeting', 'event') AND COALESCE(a.outcome, '') != '{CANCELLED}') OR a.completed = 1)"
 _BY_OWNER = "a.owner_native_id IN (SELECT native_id FROM cache_owners WHERE crm = a.crm AND key = :owner)"
 _FIRST_TOUCH = f"""
 SELECT touch_ms, kind, object, native_id FROM (
