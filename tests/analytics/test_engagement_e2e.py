@@ -18,6 +18,7 @@ The history (minutes after T0; every lead is routed at +10 by its owner):
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,6 +38,7 @@ from connector.analytics.report_html import render_html
 from connector.analytics.touches import detect_first_touches
 from connector.cache import open_cache
 from connector.config.routing import RoutingConfig
+from connector.crm import CrmReader
 from connector.pipeline import intake
 from connector.routing.store import ensure_schema
 from connector.sync.engine import SyncEngine
@@ -117,13 +119,13 @@ DAY_MS = 86_400_000
 
 
 @pytest.fixture
-def synced(sandbox: SandboxServer, tmp_path, t0: int) -> tuple[sqlite_utils.Database, dict[str, Any]]:
+def synced(sandbox: SandboxServer, tmp_path, t0: int) -> Iterator[tuple[sqlite_utils.Database, dict[str, Any]]]:
     """The history built, synced into a cache, and every lead routed at +10 by its owner."""
     ids = _build(sandbox, t0)
     db = open_cache(tmp_path / "leadrelay.sqlite")
     for install in (intake.install, ensure_schema, store.install):
         install(db)
-    readers = [HubSpotReader(hubspot_config(sandbox)), SalesforceReader(salesforce_config(sandbox))]
+    readers: list[CrmReader] = [HubSpotReader(hubspot_config(sandbox)), SalesforceReader(salesforce_config(sandbox))]
     assert SyncEngine(db, readers).run_pass().ok
     history = History(db)
     for name, owner in (("L1", ANN), ("L2", ANN), ("L3", BOB), ("S1", ANN), ("S2", BOB)):
