@@ -186,12 +186,14 @@ class HubSpotReader:
         """Send one request through the limiter and the retry policy; returns the parsed JSON body."""
 
         def attempt() -> dict[str, Any]:
+            # The slot is stamped when the answer's headers arrive, before its body is read: the portal counted
+            # the call on arrival, earlier still, so the stamp stays safe and a large body costs no pacing time.
             with self.limiter.call(kind):
-                try:
-                    response = send()
-                    raw = response.data
-                except Exception as exc:  # the client's own exceptions, mapped onto connector.errors
-                    raise _mapped(exc, search) from exc
+                response = _sent(send, search)
+            try:
+                raw = response.data
+            except Exception as exc:  # a connection lost mid-body: retriable like any transport failure
+                raise _mapped(exc, search) from exc
             self._observe(response.headers)
             return _json(raw)
 
@@ -228,6 +230,14 @@ def _keyset_groups(cursor_field: str, since: Position, until_ms: int) -> list[di
             ]
         },
     ]
+
+
+def _sent(send: Callable[[], Any], search: bool) -> Any:
+    """The raw answer of ``send`` (body not yet read), the client's exceptions mapped onto connector.errors."""
+    try:
+        return send()
+    except Exception as exc:  # the client's own exceptions
+        raise _mapped(exc, search) from exc
 
 
 def _mapped(exc: Exception, search: bool) -> BaseException:

@@ -1,0 +1,90 @@
+"""Pages fetched ahead of the engine: in order, bounded, errors in their place, a clean stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.crm import Page, RawRecord
+from connector.errors import ServerError
+from connector.sync.prefetch import PagePrefetcher, depth_for
+
+
+def _list_pages(count: int) -> dict[str | None, Page]:
+    """A list of ``count`` pages keyed by the cursor that asks for each (the first has none)."""
+    cursors: list[str | None] = [None, *(f"c{i}" for i in range(1, count))]
+    return {
+        cursor: Page((RawRecord(str(i), i),), cursors[i + 1] if i + 1 < count else None)
+        for i, cursor in enumerate(cursors)
+    }
+
+
+def _next(_after: str | None, page: Page) -> str | None:
+    return page.next_after
+
+
+@settings(max_examples=40, deadline=None)
+@given(count=st.integers(1, 25), depth=st.integers(1, 6))
+def test_every_page_arrives_once_in_request_order(count: int, depth: int) -> None:
+    pages = _list_pages(count)
+
+    with PagePrefetcher(pages.__getitem__, None, _next, depth=depth) as ahead:
+        seen = [request for request, _page in ahead]
+
+    assert seen == list(pages)
+
+
+def test_a_slow_consumer_holds_the_fetcher_back_to_the_queue_depth() -> None:
+    pages = _list_pages(30)
+    fetched = 0
+
+    def fetch(after: str | None) -> Page:
+        nonlocal fetched
+        fetched += 1
+        return pages[after]
+
+    with PagePrefetcher(fetch, None, _next, depth=3) as ahead:
+        for taken, _page in enumerate(ahead, start=1):
+            time.sleep(0.01)
+            # up to `depth` waiting in the queue and one more fetched and waiting for room
+            assert fetched <= taken + 3 + 1
+            if taken == 5:
+                break
+    assert fetched <= 5 + 3 + 1
+    assert ahead.engine_bound_s > 0  # the fetcher spent time waiting for this consumer
+
+
+def test_a_failed_fetch_is_raised_after_the_pages_before_it() -> None:
+    pages = _list_pages(6)
+
+    def fetch(after: str | None) -> Page:
+        if after == "c4":
+            raise ServerError("hubspot server error", crm="hubspot", status=503)
+        return pages[after]
+
+    seen: list[str | None] = []
+    with pytest.raises(ServerError), PagePrefetcher(fetch, None, _next, depth=2) as ahead:
+        for request, _page in ahead:
+            seen.append(request)
+
+    assert seen == [None, "c1", "c2", "c3"]
+
+
+def test_leaving_early_stops_the_fetch_thread() -> None:
+    pages = _list_pages(1000)
+    before = {t.ident for t in threading.enumerate()}
+
+    with PagePrefetcher(pages.__getitem__, None, _next, depth=2, name="prefetch-under-test") as ahead:
+        next(iter(ahead))
+
+    leftover = [t for t in threading.enumerate() if t.ident not in before and t.name == "prefetch-under-test"]
+    assert leftover == []
+
+
+@pytest.mark.parametrize(("page_size", "depth"), [(100, 8), (200, 4), (2000, 1), (1, 8)])
+def test_about_the_same_number_of_records_are_read_ahead_for_any_page_size(page_size: int, depth: int) -> None:
+    assert depth_for(page_size) == depth
