@@ -148,6 +148,10 @@ class DailyBudget:
         if used is not None:
             self.used = max(0, used)
 
+    def lift(self) -> None:
+        """An operator lifted the pause by hand: forget that the CRM said the budget was spent (our count stays)."""
+        self.exhausted_until = None
+
     def mark_exhausted(self, resume_at: float | None = None) -> float:
         """The CRM refused for budget: pause until ``resume_at`` (default next UTC midnight); returns it."""
         self.exhausted_until = resume_at or self.next_reset()

@@ -2,6 +2,9 @@
 
 A first SIGTERM/SIGINT finishes the page in flight (its cursor is saved with it) and stops; a second exits at once.
 Exit status: 0 when every CRM synced or was paused for its daily budget, 1 when a CRM failed, 2 for a bad config.
+
+``leadrelay sync resume [--crm X]`` lifts a daily-budget pause by hand (say, after buying an API add-on), printing
+what was paused, until when and why; the next pass, or the running daemon's next one, calls the CRM again.
 """
 
 from __future__ import annotations
@@ -15,17 +18,21 @@ from pathlib import Path
 from types import FrameType
 
 import click
+import sqlite_utils
 from rich.console import Console
 from rich.table import Table
 
 from connector.cache import open_cache
 from connector.config import load_config
+from connector.db import transaction
 from connector.errors import ConfigError
+from connector.sync import cursors
 from connector.sync.engine import SyncReport
 from connector.sync.progress import LogProgress, RichProgress
 from connector.sync.readers import build_engine
 
 DEFAULT_CONFIG = "leadrelay.yaml"
+CRMS = ("hubspot", "salesforce")
 
 
 class _StopFlag:
@@ -53,7 +60,7 @@ def _graceful(flag: _StopFlag) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-@click.command("sync")
+@click.group("sync", invoke_without_command=True)
 @click.option(
     "--config",
     "config_path",
@@ -63,10 +70,13 @@ def _graceful(flag: _StopFlag) -> Iterator[None]:
     show_default=True,
     help="Config file (or $LEADRELAY_CONFIG).",
 )
-@click.option("--crm", type=click.Choice(["hubspot", "salesforce"]), default=None, help="Sync only this CRM.")
+@click.option("--crm", type=click.Choice(CRMS), default=None, help="Sync only this CRM.")
 @click.option("--full", is_flag=True, help="Forget the cursors and re-read everything (deletes what is gone).")
-def sync_command(config_path: Path, crm: str | None, full: bool) -> None:
+@click.pass_context
+def sync_command(ctx: click.Context, config_path: Path, crm: str | None, full: bool) -> None:
     """Run one sync pass of the CRMs into the cache and print what changed."""
+    if ctx.invoked_subcommand is not None:  # `sync resume`: the subcommand does the work
+        return
     try:
         loaded = load_config(config_path)
         db = open_cache(loaded.config.database)
@@ -83,6 +93,51 @@ def sync_command(config_path: Path, crm: str | None, full: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@sync_command.command("resume")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="LEADRELAY_CONFIG",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    help="Config file (or $LEADRELAY_CONFIG).",
+)
+@click.option(
+    "--crm", type=click.Choice(CRMS), default=None, help="Lift only this CRM's pause (default: every paused CRM)."
+)
+def resume_command(config_path: Path, crm: str | None) -> None:
+    """Lift a daily-budget pause by hand: the next sync pass calls the CRM again before its budget resets."""
+    try:
+        db = open_cache(load_config(config_path).config.database)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    lifted = lift_pauses(db, [crm] if crm else list(CRMS))
+    if not lifted:
+        click.echo(f"{crm} is not paused; nothing to resume" if crm else "no CRM is paused; nothing to resume")
+    for name, (resume_at, reason) in lifted.items():
+        click.echo(f"{name} was paused until {_utc(resume_at)} ({reason}); resumed now")
+        if "share of the daily budget" in reason:
+            click.echo(f"warning: {name} reads hit crms.{name}.daily_read_share; raise it or the next pass pauses")
+
+
+def lift_pauses(db: sqlite_utils.Database, crms: list[str]) -> dict[str, tuple[float, str]]:
+    """Delete the budget pauses of ``crms`` that are in force; returns what each was (resume_at, reason)."""
+    lifted: dict[str, tuple[float, str]] = {}
+    with transaction(db) as tx:
+        for name in crms:
+            pause = cursors.paused_until(tx, name)
+            if pause is not None:
+                cursors.unpause(tx, name)
+                lifted[name] = pause
+    return lifted
+
+
+def _utc(epoch_s: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch_s))
+
+
 def print_report(report: SyncReport, console: Console) -> None:
     """The pass as a table: per stream created/updated/deleted/unchanged/skipped and requests, then CRM notes."""
     table = Table(title="leadrelay sync")
@@ -96,8 +151,7 @@ def print_report(report: SyncReport, console: Console) -> None:
     for crm, used in report.requests.items():
         console.print(f"{crm}: {used:,} API requests")
     for crm, resume_at in report.paused.items():
-        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(resume_at))
-        console.print(f"[bold yellow]{crm} is paused: daily API budget spent; resumes at {when}[/]")
+        console.print(f"[bold yellow]{crm} is paused: daily API budget spent; resumes at {_utc(resume_at)}[/]")
     for crm, error in report.failed.items():
         console.print(f"[bold red]{crm} failed: {error}[/]")
     if report.stopped:

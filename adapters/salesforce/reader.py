@@ -6,6 +6,8 @@
   an upper bound at the pass's start. ``queryAll`` returns deleted rows (``IsDeleted = true``) in the same order,
   so deletions reach the cache through the same cursor and no separate getDeleted call is needed.
 * Budget: ``Sforce-Limit-Info`` (``sf.api_usage``) after every answer sets the daily budget's used/limit figures.
+* Sessions: an expired session (401 ``INVALID_SESSION_ID``) is renewed once with the configured username and password
+  and the call retried; a second refusal, or no credentials to log in with, is a fatal ``AuthError`` saying so.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from functools import partial
 from typing import Any
 
 from adapters.salesforce import mapping, queries
-from adapters.salesforce.client import build_client, build_limiter, build_session
-from adapters.salesforce.errors import HeaderRecordingSession, map_error
+from adapters.salesforce.client import build_client, build_limiter, build_session, can_log_in, renew_session
+from adapters.salesforce.errors import HeaderRecordingSession, error_codes, map_error
 from connector.config.crm import SalesforceConfig
 from connector.crm import CacheRecord, Page, Position, RawRecord
-from connector.errors import BudgetExhaustedError, RateLimitedError, RetriableError
+from connector.errors import AuthError, BudgetExhaustedError, RateLimitedError, RetriableError
 from connector.models import CrmName
 from connector.ratelimit import CrmLimiter
 from connector.retry import RetryPolicy
@@ -93,6 +95,28 @@ class SalesforceReader:
         return rows
 
     def _call(self, send: Callable[[], Any], *, what: str) -> Any:
+        """Send one request (limiter, retry policy); an expired session is renewed once and the request sent again."""
+        try:
+            return self._call_paced(send, what=what)
+        except _SessionExpired as exc:
+            if not can_log_in(self.config):
+                raise AuthError(
+                    "salesforce session expired and no username/password is configured to log in again",
+                    crm="salesforce",
+                    status=401,
+                ) from exc
+        self.retry.call(lambda: renew_session(self.sf, self.config, self.session), what="salesforce login")
+        try:
+            return self._call_paced(send, what=what)
+        except _SessionExpired as exc:
+            raise AuthError(
+                "salesforce refused the new session right after logging in again: check the user's permissions, "
+                "the connected app's policies and the org's session settings",
+                crm="salesforce",
+                status=401,
+            ) from exc
+
+    def _call_paced(self, send: Callable[[], Any], *, what: str) -> Any:
         """Send one request through the limiter and the retry policy."""
 
         def attempt() -> Any:
@@ -100,6 +124,8 @@ class SalesforceReader:
                 try:
                     result = send()
                 except Exception as exc:  # simple-salesforce/requests exceptions, mapped onto connector.errors
+                    if getattr(exc, "status", None) == 401 and "INVALID_SESSION_ID" in error_codes(exc):
+                        raise _SessionExpired("salesforce session expired", crm="salesforce", status=401) from exc
                     mapped = map_error(exc, self.session)
                     raise mapped from exc
             self._observe()
@@ -120,3 +146,7 @@ class SalesforceReader:
         usage = (getattr(self.sf, "api_usage", None) or {}).get("api-usage")
         if usage is not None and self.config.limits_enabled:
             self.limiter.budget.observe(used=usage.used, limit=self.config.daily_limit or usage.total)
+
+
+class _SessionExpired(AuthError):
+    """401 INVALID_SESSION_ID: the session timed out or was revoked; logging in again may help (once)."""

@@ -188,6 +188,7 @@ def create_app(ctx: SandboxContext) -> Starlette:
     """The whole sandbox as one ASGI app (the same app serves the HTTP and the HTTPS listener)."""
     from adapters.sandbox.admin import admin_routes
     from adapters.sandbox.hubspot_api import hubspot_routes
+    from adapters.sandbox.salesforce_sessions import SessionExpiry
 
     # Starlette tries routes in order: the hot HubSpot paths first, the admin surface last.
     routes: list[Any] = [
@@ -196,6 +197,7 @@ def create_app(ctx: SandboxContext) -> Starlette:
         *admin_routes(ctx),
     ]
     app = Starlette(routes=routes)
+    app.add_middleware(SessionExpiry, ctx=ctx)  # inside the gate: refusals are limited, faulted and logged like calls
     app.add_middleware(SandboxGate, ctx=ctx)
     app.state.ctx = ctx
     return app
