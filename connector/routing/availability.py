@@ -87,12 +87,19 @@ class PresenceMemo:
         if found is not None and found[0] is rep and found[1] == local.day_period and found[2] <= minute < found[3]:
             return found[4]
         verdict = presence_skip(rep, local, ignore_hours=ignore_hours)
-        if _memoizable(rep):
+        if memoizable(rep):
             if len(self._verdicts) >= self._LIMIT:
                 self._verdicts = {}
             start, end = _holds_for(rep, local, verdict, ignore_hours=ignore_hours)
             self._verdicts[key] = (rep, local.day_period, start, end, verdict)
         return verdict
+
+    def minutes_left(self, rep: Rep, local: LocalTime, *, ignore_hours: bool) -> int:
+        """How many more local minutes (this one included) the memoized verdict for ``rep`` holds; 1 when unknown."""
+        found = self._verdicts.get((id(rep), ignore_hours))
+        if found is None or found[0] is not rep or found[1] != local.day_period or not found[2] <= local.minute:
+            return 1
+        return max(found[3] - local.minute, 1)
 
     def presences(
         self, reps: Sequence[Rep], local_of: Callable[[Rep], LocalTime], *, ignore_hours: bool
@@ -114,6 +121,13 @@ class PresenceMemo:
         return out
 
 
+def off_hours_left(rep: Rep, local: LocalTime) -> int:
+    """Minutes from now until the rep's next working span today starts (the rest of the day when none does)."""
+    minute = local.minute
+    starts = [start for start, _ in _hours(rep)[local.weekday][0] if start > minute]
+    return (min(starts) if starts else _DAY) - minute
+
+
 def _holds_for(rep: Rep, local: LocalTime, verdict: Skip | None, *, ignore_hours: bool) -> tuple[int, int]:
     """The local minutes of the day [start, end) over which ``verdict`` stays the same."""
     minute = local.minute
@@ -131,7 +145,7 @@ _DAY = 24 * 60
 _DATED_ONLY: dict[int, tuple[Rep, bool]] = {}
 
 
-def _memoizable(rep: Rep) -> bool:
+def memoizable(rep: Rep) -> bool:
     """Whether every PTO of the rep is whole days (a datetime PTO can begin in the middle of a working span)."""
     cached = _DATED_ONLY.get(id(rep))
     if cached is None or cached[0] is not rep:

@@ -25,7 +25,7 @@ from connector.config.routing import (
 )
 from connector.errors import ConfigError
 from connector.routing.availability import crm_skip
-from connector.routing.conditions import CompiledRule, Value, compile_rule
+from connector.routing.conditions import CompiledRule, Value, compile_rule, field_value
 from connector.routing.context import RouteContext
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Assignment, Decision, RoutingInput, Snapshot, StepOutcome, StepResult
@@ -198,7 +198,7 @@ def _continuity_blocker(ctx: RouteContext, step: AccountOwnerStep) -> str | None
 
 def _pod(ctx: RouteContext, stage: Stage, step: AccountOwnerStep, owner: Rep, unavailable: StepResult) -> Found:
     roles = step.roles or (owner.role,)
-    pod = [r for r in ctx.config.reps if r.team == owner.team and r.role in roles and r.email != owner.email]
+    pod = _pod_members(ctx.config, owner, roles)
     ledger_name = f"pod:{owner.team}:{'/'.join(roles)}"
     chosen, candidates, note = pick_in_pool(ctx, ledger_name, pod)
     outcome: StepOutcome = "assigned" if chosen else "unavailable"
@@ -217,6 +217,21 @@ def _pod(ctx: RouteContext, stage: Stage, step: AccountOwnerStep, owner: Rep, un
     if chosen is None:
         return [pod_result], None
     return [pod_result], _assign(ctx, stage, step.name, chosen, pool=ledger_name)
+
+
+_PODS: dict[tuple[int, str, tuple[str, ...]], tuple[RoutingConfig, tuple[Rep, ...]]] = {}
+
+
+def _pod_members(config: RoutingConfig, owner: Rep, roles: tuple[str, ...]) -> tuple[Rep, ...]:
+    """The owner's pod mates in those roles, one tuple per config (so the pool's roster can be shared)."""
+    key = (id(config), owner.email, roles)
+    cached = _PODS.get(key)
+    if cached is None or cached[0] is not config:
+        if len(_PODS) > 10_000:
+            _PODS.clear()
+        pod = tuple(r for r in config.reps if r.team == owner.team and r.role in roles and r.email != owner.email)
+        cached = _PODS[key] = (config, pod)
+    return cached[1]
 
 
 def _named_accounts(ctx: RouteContext, stage: Stage, step: NamedAccountsStep) -> Found:
@@ -255,7 +270,12 @@ def _named_hit(inp: RoutingInput, named: NamedAccountList) -> str | None:
 def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
     results: list[StepResult] = []
     seen: dict[str, Value] = {}
-    for compiled in compiled_rules(step):
+    rules = compiled_rules(step)
+    screened = _screen(stage.name, step, rules, ctx, seen)
+    for compiled, failed in zip(rules, screened, strict=True):
+        if failed is not None:
+            results.append(failed)
+            continue
         rule = compiled.rule
         mismatch = compiled.mismatch(ctx.input, ctx.config.regions, seen)
         if mismatch is not None:
@@ -269,6 +289,59 @@ def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
     if not step.rules:
         results.append(StepResult(stage.name, step.name, step.kind, "no_match", "no rules"))
     return results, None
+
+
+_SCREENS: dict[tuple[int, str, tuple[tuple[type, Value], ...]], tuple[RulesStep, tuple[StepResult | None, ...]]] = {}
+
+
+def _screen(
+    stage: str, step: RulesStep, rules: tuple[CompiledRule, ...], ctx: RouteContext, seen: dict[str, Value]
+) -> tuple[StepResult | None, ...]:
+    """Each rule's result when its first condition already fails for this lead, else None (evaluate it).
+
+    The lead's values of the fields rules test first (usually one or two: country, region...) repeat across
+    leads, so the rules they rule out, and the reasons, are worked out once per combination of values; most rules
+    are then passed over without being evaluated. The reasons are the ones evaluating would give, since a rule
+    reports its first failing condition.
+    """
+    fields = _first_fields(step, rules)
+    for name in fields:
+        if name not in seen:
+            seen[name] = field_value(name, ctx.input, ctx.config.regions)
+    # Types are part of the key: 1, 1.0 and True hash alike but are shown differently in the reasons.
+    values = tuple((type(seen[name]), seen[name]) for name in fields)
+    key = (id(step), stage, values)
+    try:
+        cached = _SCREENS.get(key)
+    except TypeError:  # an unhashable custom property value: evaluate every rule
+        return (None,) * len(rules)
+    if cached is None or cached[0] is not step:
+        if len(_SCREENS) >= 20_000:
+            _SCREENS.clear()
+        screened = tuple(_first_failure(stage, step, compiled, seen) for compiled in rules)
+        cached = _SCREENS[key] = (step, screened)
+    return cached[1]
+
+
+def _first_failure(stage: str, step: RulesStep, compiled: CompiledRule, seen: dict[str, Value]) -> StepResult | None:
+    if not compiled.conditions:
+        return None
+    first = compiled.conditions[0]
+    failure = first.failure(seen[first.field])
+    return None if failure is None else _no_match(stage, step, compiled.rule.name, failure)
+
+
+_FIRST_FIELDS: dict[int, tuple[RulesStep, tuple[str, ...]]] = {}
+
+
+def _first_fields(step: RulesStep, rules: tuple[CompiledRule, ...]) -> tuple[str, ...]:
+    cached = _FIRST_FIELDS.get(id(step))
+    if cached is None or cached[0] is not step:
+        if len(_FIRST_FIELDS) > 1_000:
+            _FIRST_FIELDS.clear()
+        names = tuple(dict.fromkeys(c.conditions[0].field for c in rules if c.conditions))
+        cached = _FIRST_FIELDS[id(step)] = (step, names)
+    return cached[1]
 
 
 _NO_MATCH: dict[tuple[str, str, str, str, str], StepResult] = {}

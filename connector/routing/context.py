@@ -13,18 +13,18 @@ from connector.config.routing import Rep, Requirement, RoutingConfig
 from connector.models import Owner
 from connector.routing.availability import (
     LocalTime,
-    PresenceMemo,
     Skip,
     cap_skip,
     crm_skip,
     local_time,
+    memoizable,
+    presence_skip,
 )
 from connector.routing.conditions import field_value
 from connector.routing.ledger import LedgerState, LedgerView
 from connector.routing.model import OwnerRead, Reads, RoutingInput, Snapshot
+from connector.routing.roster import PRESENCE, local_at_minute, minute_of, roster
 
-# Process-wide and keyed by instant and rep identity, so it never changes an answer, only how often it is computed.
-_PRESENCE = PresenceMemo()
 _PRIMARY_OWNER = Skip("primary_owner", "already the primary owner of this lead")
 _PREVIOUS_OWNER = Skip("previous_owner", "previous owner of this lead (re-routed after the SLA passed)")
 
@@ -43,14 +43,11 @@ class RouteContext:
         self.excluded: set[str] = set()  # owners already given this lead (2-to-1: primary is not also secondary)
         self.owners_known = snapshot.has_owners
         self._owners_read: dict[str, None] = {}  # keys in first-read order; turned into OwnerReads on demand
-        self._local: dict[str, LocalTime] = {}
+        self.minute = minute_of(now)
 
     def local(self, rep: Rep) -> LocalTime:
-        """The rep's local time now (computed once per time zone per decision)."""
-        found = self._local.get(rep.timezone)
-        if found is None:
-            found = self._local[rep.timezone] = local_time(rep, self.now)
-        return found
+        """The rep's local date and minute now (the seconds are dropped: only a PTO to the second needs them)."""
+        return local_at_minute(rep, self.minute)
 
     def owner(self, key: str) -> Owner | None:
         """The CRM owner with this key, if the snapshot has one (the read is recorded)."""
@@ -66,19 +63,48 @@ class RouteContext:
         """Why ``rep`` cannot take this lead now, or None when they can."""
         return self.skips((rep,), requirements, ignore_hours)[0]
 
+    def _exact(self, rep: Rep) -> LocalTime:
+        """The rep's local time to the second, for a PTO that starts or ends inside a minute."""
+        return local_time(rep, self.now)
+
     def skips(
         self, reps: Sequence[Rep], requirements: tuple[Requirement, ...] = (), ignore_hours: bool = False
     ) -> list[Skip | None]:
-        """``skip`` for each rep, in order: the hot loop of every pool pick, so it stays one tight loop.
+        """``skip`` for each rep, in order: the hot loop of every pool pick.
 
-        The checks run in the same order as for one rep (booking, CRM, presence, requirements, caps), with presence
-        memoized across decisions (``PresenceMemo``).
+        The checks run in the same order as for one rep (booking, CRM, presence, requirements, caps); CRM and
+        presence come from the pool's roster for this minute, shared by every lead routed in it.
         """
-        presence = _PRESENCE.presences(reps, self.local, ignore_hours=ignore_hours)
+        excluded, previous = self.excluded, self.input.exclude_owners
+        if len(reps) == 1:  # one rep (an account owner, a rule's rep): no roster to share
+            return self._skips_one_by_one(reps, requirements, ignore_hours)
+        found = roster(reps, self.snapshot, self.minute, self.local, ignore_hours=ignore_hours)
+        if (excluded or previous) and not (
+            found.email_set.isdisjoint(excluded) and found.email_set.isdisjoint(previous)
+        ):
+            return self._skips_one_by_one(reps, requirements, ignore_hours)
+        self._owners_read.update(found.emails)
+        out = list(found.verdicts_at(self.minute, self.local))
+        for i in found.recheck:
+            out[i] = presence_skip(reps[i], self._exact(reps[i]), ignore_hours=ignore_hours)
+        if requirements:
+            for i, verdict in enumerate(out):
+                if verdict is None:
+                    out[i] = self._requirement_skip(reps[i], requirements)
+        for i in found.capped:
+            if out[i] is None:
+                out[i] = self._cap_skip(reps[i])
+        return out
+
+    def _skips_one_by_one(
+        self, reps: Sequence[Rep], requirements: tuple[Requirement, ...], ignore_hours: bool
+    ) -> list[Skip | None]:
+        """``skips`` when some member already has this lead (2-to-1) or had it before (an SLA re-route)."""
+        presence = PRESENCE.presences(reps, self.local, ignore_hours=ignore_hours)
         excluded, previous = self.excluded, self.input.exclude_owners
         owners, owners_read, known = self.snapshot.owners, self._owners_read, self.owners_known
         out: list[Skip | None] = []
-        for rep, verdict in zip(reps, presence, strict=True):
+        for rep, memoized in zip(reps, presence, strict=True):
             email = rep.email
             if email in excluded:
                 out.append(_PRIMARY_OWNER)
@@ -93,6 +119,11 @@ class RouteContext:
                 if found is not None:
                     out.append(found)
                     continue
+            verdict = (
+                memoized
+                if memoizable(rep)
+                else presence_skip(rep, local_time(rep, self.now), ignore_hours=ignore_hours)
+            )
             found = verdict or (self._requirement_skip(rep, requirements) if requirements else None)
             if found is not None:
                 out.append(found)
@@ -149,9 +180,26 @@ class RouteContext:
     def reads(self) -> Reads:
         """What this decision read, for replay."""
         credits, counts = self.view.reads()
-        owners, open_leads = self.snapshot.owners, self.snapshot.open_leads
-        read = []
+        known = _owner_reads(self.snapshot)
+        snapshot, read = self.snapshot, []
         for key in self._owners_read:
-            owner = owners.get(key)
-            read.append(OwnerRead(key, owner is not None, owner is not None and owner.active, open_leads.get(key, 0)))
+            found = known.get(key)
+            if found is None:
+                owner = snapshot.owners.get(key)
+                active = owner is not None and owner.active
+                found = known[key] = OwnerRead(key, owner is not None, active, snapshot.open_leads.get(key, 0))
+            read.append(found)
         return Reads(credits, counts, tuple(read), self.owners_known)
+
+
+_OWNER_READS: dict[int, tuple[Snapshot, dict[str, OwnerRead]]] = {}
+
+
+def _owner_reads(snapshot: Snapshot) -> dict[str, OwnerRead]:
+    """What the (immutable) snapshot says about each owner key, made once per key and snapshot."""
+    cached = _OWNER_READS.get(id(snapshot))
+    if cached is None or cached[0] is not snapshot:
+        if len(_OWNER_READS) > 64:
+            _OWNER_READS.clear()
+        cached = _OWNER_READS[id(snapshot)] = (snapshot, {})
+    return cached[1]

@@ -71,7 +71,7 @@ class LedgerView:
         self._counts: dict[tuple[str, str], int] = {}
         self._read_entries: dict[tuple[str, str], LedgerEntry] = {}
         self._read_counts: dict[tuple[str, str], int] = {}
-        self._changes: list[CreditChange] = []
+        self._changes: dict[tuple[str, str], CreditChange] = {}  # merged per key, in first-touched order
         self._count_changes: list[CountChange] = []
 
     def entry(self, pool: str, rep: str) -> LedgerEntry:
@@ -94,12 +94,27 @@ class LedgerView:
             self._read_counts[key] = found
         return found
 
+    def entries(self, pool: str, reps: Sequence[str]) -> list[LedgerEntry]:
+        """``entry`` for each rep of a pool, in order (every pool pick reads its whole pool)."""
+        seen, state, read = self._entries, self._state.entries, self._read_entries
+        out = []
+        for rep in reps:
+            key = (pool, rep)
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = read[key] = state.get(key, _ZERO)
+            out.append(found)
+        return out
+
     def credit(
         self, pool: str, rep: str, old: LedgerEntry, *, credit: float, expected_added: float, assigned_added: int
     ) -> None:
         """Record a rep's new credit in a pool (``old`` is its standing before, as read through this view)."""
-        self._entries[(pool, rep)] = LedgerEntry(credit, old.expected + expected_added, old.assigned + assigned_added)
-        self._changes.append(CreditChange(pool, rep, credit, expected_added, assigned_added))
+        key = (pool, rep)
+        self._entries[key] = LedgerEntry(credit, old.expected + expected_added, old.assigned + assigned_added)
+        change = CreditChange(pool, rep, credit, expected_added, assigned_added)
+        prev = self._changes.get(key)
+        self._changes[key] = change if prev is None else _combined(prev, change)
 
     def add_lead(self, rep: str, periods: Sequence[str]) -> None:
         """Count one more lead for the rep in each period (for caps)."""
@@ -109,12 +124,7 @@ class LedgerView:
 
     def delta(self) -> LedgerDelta:
         """The changes, merged per key, in first-touched order."""
-        merged: dict[tuple[str, str], CreditChange] = {}
-        for change in self._changes:
-            key = (change.pool, change.rep)
-            prev = merged.get(key)
-            merged[key] = change if prev is None else _combined(prev, change)
-        return LedgerDelta(credits=tuple(merged.values()), counts=tuple(self._count_changes))
+        return LedgerDelta(credits=tuple(self._changes.values()), counts=tuple(self._count_changes))
 
     def reads(self) -> tuple[tuple[tuple[str, str, LedgerEntry], ...], tuple[tuple[str, str, int], ...]]:
         """What this decision read from the state (first read of each key)."""
@@ -199,11 +209,16 @@ def _settle(
     chosen: str,
     catch_up_limit: float | None,
 ) -> None:
-    credit_rep = view.credit
+    # ``LedgerView.credit`` inlined: this runs for every contender of every pick.
+    entries, changes = view._entries, view._changes
     for c, entry in zip(contenders, standing, strict=True):
         share = c.weight / total
         won = 1 if c.rep == chosen else 0
         credit = entry.credit + share - won
         if not c.eligible and catch_up_limit is not None:
             credit = min(credit, catch_up_limit)
-        credit_rep(pool, c.rep, entry, credit=credit, expected_added=share, assigned_added=won)
+        key = (pool, c.rep)
+        entries[key] = LedgerEntry(credit, entry.expected + share, entry.assigned + won)
+        change = CreditChange(pool, c.rep, credit, share, won)
+        prev = changes.get(key)
+        changes[key] = change if prev is None else _combined(prev, change)

@@ -20,6 +20,8 @@ from connector.routing.codec import decode, loads
 from connector.routing.ledger import LedgerState
 from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry
 
+_ZERO = LedgerEntry()
+
 # Replaying a decision's delta costs a few tens of microseconds, so at most this many replays (well under a
 # second) stand between a crash and a loaded ledger, while a checkpoint (a few hundred rows) is paid once per this
 # many decisions.
@@ -54,14 +56,19 @@ class StoredLedger:
 
     def apply(self, delta: LedgerDelta, decision_id: int, at_ms: int) -> None:
         """Fold one logged decision's delta in and remember what to write at the next checkpoint."""
-        self.state.apply(delta)
-        updated, dirty = self.updated_ms, self.dirty_entries
-        for change in delta.credits:
-            key = (change.pool, change.rep)
+        # ``LedgerState.apply`` and the bookkeeping in one pass: this runs for every decision routed.
+        entries, updated, dirty, new = self.state.entries, self.updated_ms, self.dirty_entries, tuple.__new__
+        for pool, rep, credit, expected_added, assigned_added in delta.credits:
+            key = (pool, rep)
+            old = entries.get(key, _ZERO)
+            entries[key] = new(LedgerEntry, (credit, old.expected + expected_added, old.assigned + assigned_added))
             updated[key] = at_ms
             dirty.add(key)
-        for count in delta.counts:
-            self.dirty_counts.add((count.rep, count.period))
+        counts, dirty_counts = self.state.counts, self.dirty_counts
+        for rep, period, added in delta.counts:
+            key = (rep, period)
+            counts[key] = counts.get(key, 0) + added
+            dirty_counts.add(key)
         self.through_id = decision_id
 
 

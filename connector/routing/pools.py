@@ -70,8 +70,7 @@ def pick_in_pool(
         skips = ctx.skips(members, requirements, ignore_hours=True)
         note_suffix = " (nobody in working hours: picked among reps otherwise available)"
     # Every member's standing is read once, before the pick: the candidates show the credit the pick used.
-    entry = ctx.view.entry
-    standing = [entry(ledger_name, rep.email) for rep in members]
+    standing = ctx.view.entries(ledger_name, [rep.email for rep in members])
     candidates = _candidates(ledger_name, members, skips, standing)
     eligible = skips.count(None)
     if not eligible:
@@ -99,12 +98,13 @@ def _pick(
     catch_up = ctx.config.fairness.pto_return == "catch_up"
     least_loaded = pool is not None and pool.strategy == "least_loaded"
     contenders, their_standing = [], []
+    new = tuple.__new__
     for rep, skip, entry in zip(members, skips, standing, strict=True):
         if skip is None:
             load = ctx.load(rep) if least_loaded else 0.0
-            contenders.append(Contender(rep.email, rep.weight, True, load))
+            contenders.append(new(Contender, (rep.email, rep.weight, True, load)))
         elif catch_up and skip.code in _AWAY:
-            contenders.append(Contender(rep.email, rep.weight, False))
+            contenders.append(new(Contender, (rep.email, rep.weight, False, 0.0)))
         else:
             continue
         their_standing.append(entry)
@@ -117,15 +117,13 @@ def _pick(
 def _candidates(
     ledger_name: str, members: Sequence[Rep], skips: Sequence[Skip | None], standing: Sequence[LedgerEntry]
 ) -> list[Candidate]:
-    out = []
-    for rep, skip, entry in zip(members, skips, standing, strict=True):
-        if skip is None:
-            out.append(Candidate(rep.email, True, ledger_name, None, None, rep.weight, round(entry.credit, 6)))
-        else:
-            out.append(
-                Candidate(rep.email, False, ledger_name, skip.code, skip.reason, rep.weight, round(entry.credit, 6))
-            )
-    return out
+    new = tuple.__new__  # Candidate(...) without the keyword-handling constructor: this runs for every member
+    return [
+        new(Candidate, (rep.email, True, ledger_name, None, None, rep.weight, round(entry.credit, 6)))
+        if skip is None
+        else new(Candidate, (rep.email, False, ledger_name, skip.code, skip.reason, rep.weight, round(entry.credit, 6)))
+        for rep, skip, entry in zip(members, skips, standing, strict=True)
+    ]
 
 
 def _nobody(members: Sequence[Rep], skips: Sequence[Skip | None]) -> str:

@@ -25,7 +25,6 @@ from connector.routing.ledger_store import (
     CHECKPOINT_EVERY,
     StoredLedger,
     catch_up,
-    latest_decision_id,
     read_ledger,
     save_checkpoint,
 )
@@ -100,9 +99,9 @@ class Router:
         on_decided: Callable[[sqlite3.Connection, Decision], None] | None,
     ) -> list[Decision]:
         stored = self._stored
-        if latest_decision_id(conn) > stored.through_id:
-            catch_up(conn, stored)  # another router (process) logged decisions since we last looked
         decision_id = next_decision_id(conn)
+        if decision_id - 1 > stored.through_id:
+            catch_up(conn, stored)  # another router (process) logged decisions since we last looked
         decisions, rows = [], []
         for inp in inputs:
             decision = route(

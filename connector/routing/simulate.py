@@ -114,10 +114,12 @@ def simulate(
     changes: list[Change] = []
     fallbacks: list[tuple[str, str]] = []
     fallbacks_before = total = 0
+    snapshot = Snapshot({}, {}, owners_known=False)
     for old in history:
-        _learn(old.reads, owners, open_leads)
-        # What the CRM said at the time, without judging reps the old file never asked about as "not in the CRM".
-        snapshot = Snapshot(dict(owners), dict(open_leads), owners_known=False)
+        if _learn(old.reads, owners, open_leads):
+            # What the CRM said at the time, without judging reps the old file never asked about as "not in the CRM".
+            # A new snapshot only when that changed: routing shares its per-minute work across one snapshot's leads.
+            snapshot = Snapshot(dict(owners), dict(open_leads), owners_known=False)
         stage = old.stage if old.stage in stages else None
         new = route(old.input, snapshot, config, ledger, old.decided_at, stage=stage, config_version=config_version)
         ledger.apply(new.delta)
@@ -135,11 +137,18 @@ def simulate(
     return SimulationReport(total, counts, tuple(changes), fallbacks_before, tuple(fallbacks), ranked)
 
 
-def _learn(reads: Reads, owners: dict[str, Owner], open_leads: dict[str, int]) -> None:
+def _learn(reads: Reads, owners: dict[str, Owner], open_leads: dict[str, int]) -> bool:
+    """Fold what a decision read about owners in; whether anything changed."""
+    changed = False
     for read in reads.owners:
-        if read.found:
+        if not read.found:
+            continue
+        known = owners.get(read.key)
+        if known is None or known.active != read.active or open_leads.get(read.key) != read.open_leads:
             owners[read.key] = Owner(key=read.key, email=read.key, name=read.key, active=read.active)
             open_leads[read.key] = read.open_leads
+            changed = True
+    return changed
 
 
 def _change(old: Recorded, new: Decision) -> Change:

@@ -19,7 +19,7 @@ import sqlite_utils
 from connector.db import Migration, migrate
 from connector.routing.codec import decode_stored, encode_stored, input_from_dict, loads, reads_from_dict, stored_reads
 from connector.routing.ledger import LedgerState
-from connector.routing.ledger_store import checkpoint_id, latest_decision_id, read_ledger
+from connector.routing.ledger_store import checkpoint_id, read_ledger
 from connector.routing.model import Decision, Reads, RoutingInput
 
 COMPONENT = "routing"
@@ -131,7 +131,11 @@ def next_decision_id(conn: sqlite3.Connection) -> int:
     Ids are given explicitly because the checkpoint refers to them: were pruning to empty the table, SQLite would
     hand out ids the checkpoint already covers, and those decisions would never be folded into the ledger.
     """
-    return max(latest_decision_id(conn), checkpoint_id(conn)) + 1
+    row = conn.execute(
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM routing_decisions), 0),"
+        " COALESCE((SELECT last_decision_id FROM routing_checkpoint WHERE id = 1), 0))"
+    ).fetchone()
+    return int(row[0]) + 1
 
 
 def load_ledger(db: sqlite_utils.Database) -> LedgerState:

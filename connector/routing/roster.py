@@ -1,0 +1,152 @@
+"""A pool's roster for one minute: each member's CRM and presence verdict, worked out once for every lead in it.
+
+Within one UTC minute every rep's local minute is fixed (time zone offsets are whole minutes), and a rep's presence
+(active flag, PTO by day, public holidays, working hours) depends only on the rep and that local minute; the CRM
+verdict depends only on the snapshot. So those verdicts hold for every lead routed against the same snapshot in the
+same minute, and only what depends on the lead (exclusions, requirements) or moves with every assignment (caps) is
+left to each decision. Reps with a PTO given to the minute or second, which can begin inside a minute, are
+re-checked on every decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from connector.config.routing import Rep
+from connector.routing.availability import (
+    LocalTime,
+    PresenceMemo,
+    Skip,
+    crm_skip,
+    local_time,
+    memoizable,
+    off_hours_left,
+)
+from connector.routing.model import Snapshot
+
+# Process-wide and keyed by instant and rep identity, so it never changes an answer, only how often it is computed.
+PRESENCE = PresenceMemo()
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Members' verdicts for one minute: None means available as far as CRM and presence go."""
+
+    members: Sequence[Rep]  # the members tuple this roster was built for
+    snapshot: Snapshot
+    minute: int  # built for this minute (since the epoch) ...
+    until: int  # ... and holds until this one (excluded)
+    verdicts: tuple[Skip | None, ...]
+    recheck: tuple[int, ...]  # members whose presence is checked on every decision (PTO to the minute)
+    timed: tuple[int, ...]  # members outside working hours: the reason names the minute, so it is made per minute
+    capped: tuple[int, ...]  # members with a capacity cap, checked on every decision when otherwise available
+    emails: dict[str, None]  # owner keys the verdicts read, in member order
+    email_set: frozenset[str]
+    _at_minute: dict[int, tuple[Skip | None, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def verdicts_at(self, minute: int, local_of: Callable[[Rep], LocalTime]) -> tuple[Skip | None, ...]:
+        """The verdicts with this minute's "outside working hours" reasons filled in (kept for the minute)."""
+        found = self._at_minute.get(minute)
+        if found is None:
+            if not self.timed:
+                return self.verdicts
+            verdicts, reps = list(self.verdicts), self.members
+            for i in self.timed:
+                verdicts[i] = PRESENCE.presence(reps[i], local_of(reps[i]), ignore_hours=False)
+            self._at_minute.clear()
+            found = self._at_minute[minute] = tuple(verdicts)
+        return found
+
+
+_ROSTERS: dict[tuple[int, bool], Roster] = {}
+_LIMIT = 20_000
+
+
+def minute_of(now: datetime) -> int:
+    """Minutes since the epoch: the span a roster holds for."""
+    return int(now.timestamp()) // 60
+
+
+def roster(
+    reps: Sequence[Rep], snapshot: Snapshot, minute: int, local_of: Callable[[Rep], LocalTime], *, ignore_hours: bool
+) -> Roster:
+    """The members' verdicts this minute (memoized per members tuple, snapshot and ``ignore_hours``, for as many
+    minutes as every verdict holds; ``reps`` should be a tuple that lives as long as the config)."""
+    key = (id(reps), ignore_hours)
+    found = _ROSTERS.get(key)
+    if (
+        found is not None
+        and found.members is reps
+        and found.snapshot is snapshot
+        and found.minute <= minute < found.until
+    ):
+        return found
+    built = _build(reps, snapshot, minute, local_of, ignore_hours=ignore_hours)
+    if isinstance(reps, tuple):  # a list is built per call: its id would never come back
+        if len(_ROSTERS) >= _LIMIT:
+            _ROSTERS.clear()
+        _ROSTERS[key] = built
+    return built
+
+
+def _build(
+    reps: Sequence[Rep],
+    snapshot: Snapshot,
+    minute: int,
+    local_of: Callable[[Rep], LocalTime],
+    *,
+    ignore_hours: bool,
+) -> Roster:
+    owners, known = snapshot.owners, snapshot.has_owners
+    presence = PRESENCE.presences(reps, local_of, ignore_hours=ignore_hours)
+    verdicts: list[Skip | None] = []
+    recheck, timed, capped = [], [], []
+    # Within a UTC quarter hour no zone changes its offset or date (offsets and DST switches fall on quarter
+    # hours), so local minutes advance with UTC ones and each verdict's remaining span can be counted in them.
+    until = minute - minute % 15 + 15
+    for i, (rep, present) in enumerate(zip(reps, presence, strict=True)):
+        owner = owners.get(rep.email)
+        crm = crm_skip(rep.email, owner, known) if owner is None or not owner.active else None
+        if crm is None and not memoizable(rep):
+            recheck.append(i)
+        elif crm is None and present is not None and present.code == "off_hours":
+            timed.append(i)
+            until = min(until, minute + off_hours_left(rep, local_of(rep)))
+        elif crm is None:
+            until = min(until, minute + PRESENCE.minutes_left(rep, local_of(rep), ignore_hours=ignore_hours))
+        verdicts.append(crm or present)
+        caps = rep.caps
+        if caps.per_day is not None or caps.per_week is not None or caps.open_leads is not None:
+            capped.append(i)
+    emails = dict.fromkeys(rep.email for rep in reps)
+    return Roster(
+        reps,
+        snapshot,
+        minute,
+        until,
+        tuple(verdicts),
+        tuple(recheck),
+        tuple(timed),
+        tuple(capped),
+        emails,
+        frozenset(emails),
+    )
+
+
+_LOCALS: dict[tuple[str, int], LocalTime] = {}
+
+
+def local_at_minute(rep: Rep, minute: int) -> LocalTime:
+    """The rep's local time at the start of the UTC ``minute`` (memoized per time zone and minute).
+
+    Everything but a PTO given to the second reads only the local date and minute, which are the same all minute.
+    """
+    key = (rep.timezone, minute)
+    found = _LOCALS.get(key)
+    if found is None:
+        if len(_LOCALS) >= _LIMIT:
+            _LOCALS.clear()
+        found = _LOCALS[key] = local_time(rep, datetime.fromtimestamp(minute * 60, UTC))
+    return found
