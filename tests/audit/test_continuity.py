@@ -80,3 +80,13 @@ def test_fix_plan_and_apply_through_the_outbox(findings, db):
     items = Counter(db.conn.execute("SELECT kind, target FROM outbox_items").fetchall())
     assert items == {("set_owner", "hubspot"): 4}
     assert fix.apply(db, (), now_ms=NOW) == 0
+
+
+def test_the_audit_leaves_no_lookup_tables_and_survives_an_abandoned_run(world, db):
+    abandoned = audit(db, LeadrelayConfig(), now_ms=NOW)
+    next(abandoned)  # a reader that stops after one finding (e.g. a closed pipe)
+    abandoned.close()
+    again = list(audit(db, LeadrelayConfig(), now_ms=NOW))
+    assert len(again) == 10
+    temp = db.conn.execute("SELECT name FROM sqlite_temp_master WHERE name LIKE 'audit_%'").fetchall()
+    assert temp == []
