@@ -1,4 +1,4 @@
-"""First-touch detection from the synced record, per CRM signal, and its bookkeeping."""
+"""First-touch detection: the owner's own synced activities, else the record-level signals, and its bookkeeping."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import pytest
 
 from analytics.history import DAY, HOUR, MON
 from connector.analytics.touches import detect_first_touches, first_touch
+from connector.cache import writes
+from connector.crm import ActivityRecord
+from connector.db import transaction
 
 ASSIGNED = MON + 10 * HOUR
 ISO_11 = "2026-11-02T11:00:00Z"
@@ -45,3 +48,38 @@ def test_detection_records_each_assignment_once(db, history):
         ("hubspot:contacts:1", "a@x.io", HOUR)
     ]
     assert detect_first_touches(db, now_ms=ASSIGNED + DAY) == []  # already recorded
+
+
+def _activity(db, native: str, *, owner: str, lead: str, at_ms: int, completed: bool = True) -> None:
+    record = ActivityRecord(
+        id=f"hubspot:calls:{native}", crm="hubspot", object="calls", native_id=native, kind="call",
+        owner_native_id=owner, person_ids=(lead,), account_id=None, occurred_ms=at_ms, completed=completed,
+        outcome=None, subject=None, created_ms=at_ms, modified_ms=at_ms,
+    )  # fmt: skip
+    with transaction(db) as conn:
+        writes.upsert(conn, "activity", [writes.to_row(record)[1]], sweep_token=None, now_ms=at_ms)
+
+
+def test_with_synced_activities_only_the_owners_own_touch_counts(db, history):
+    history.owner("hubspot", "7", "a@x.io")
+    history.owner("hubspot", "8", "b@x.io")
+    # The record says someone contacted the lead at 11:00; that was b, not the owner a: it must not count.
+    history.person("hubspot:contacts:1", created_ms=ASSIGNED, properties={CONTACTED: ISO_11})
+    history.routed("hubspot:contacts:1", at_ms=ASSIGNED, owner="a@x.io")
+    _activity(db, "1", owner="8", lead="hubspot:contacts:1", at_ms=ASSIGNED + HOUR)
+    _activity(db, "2", owner="7", lead="hubspot:contacts:1", at_ms=ASSIGNED + 2 * HOUR, completed=False)
+    assert detect_first_touches(db, now_ms=ASSIGNED + DAY) == []
+
+    _activity(db, "3", owner="7", lead="hubspot:contacts:1", at_ms=ASSIGNED + 3 * HOUR)
+    [touch] = detect_first_touches(db, now_ms=ASSIGNED + DAY)
+    assert (touch.first_touch_ms, touch.signal) == (ASSIGNED + 3 * HOUR, "call by owner (calls 3)")
+
+
+def test_a_crm_without_synced_activities_keeps_the_record_level_signals(db, history):
+    history.owner("hubspot", "7", "a@x.io")
+    _activity(db, "1", owner="7", lead="hubspot:contacts:9", at_ms=ASSIGNED)  # HubSpot has activities; Salesforce not
+    history.person("salesforce:Lead:1", created_ms=ASSIGNED, properties={"LastActivityDate": "2026-11-02"},
+                   modified_ms=ASSIGNED + HOUR)  # fmt: skip
+    history.routed("salesforce:Lead:1", at_ms=ASSIGNED, owner="a@x.io")
+    [touch] = detect_first_touches(db, now_ms=ASSIGNED + DAY)
+    assert (touch.lead_id, touch.signal) == ("salesforce:Lead:1", "LastActivityDate")
