@@ -1,8 +1,11 @@
 """Routing commands: ``pools`` (the fairness ledger), ``explain`` (why a lead went where), ``simulate`` (backtest
-a candidate rule file on logged leads) and ``config check`` (validate a rule file and warn about dead rules)."""
+a candidate rule file on logged leads), ``route --dry-run`` (what would happen to the waiting leads) and
+``config check`` (validate a rule file and warn about dead rules)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
     from connector.config import LoadedConfig
+    from connector.routing.dry_run import DryDecision
 
 _DEFAULT_CONFIG = "config/leadrelay.yaml"
 _config_option = click.option(
@@ -124,6 +128,45 @@ def simulate_command(candidate_path: Path, since: str, db_path: Path | None, max
         console.print(renderable)
 
 
+@click.command("route")
+@_config_option
+@_db_option
+@click.option("--dry-run", is_flag=True, help="Decide the waiting leads and print the decisions; write nothing.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many leads (the next ones).")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def route_command(config_path: Path, db_path: Path | None, dry_run: bool, limit: int | None, output: str) -> None:
+    """Show who the leads waiting in the pipeline would go to, and why (with --dry-run; the daemon routes for real)."""
+    from connector.routing.dry_run import DryDecision
+    from connector.routing.dry_run import dry_run as run_dry
+
+    if not dry_run:
+        raise click.UsageError("only --dry-run is supported here: `leadrelay run` routes for real")
+    loaded = _load(config_path)
+    path = db_path or loaded.config.database
+    if not Path(path).exists():
+        raise click.ClickException(f"no database at {path}: nothing is waiting")
+    decisions = [DryDecision.of(d) for d in run_dry(Path(path), loaded, now=datetime.now(UTC), limit=limit)]
+    if output == "json":
+        click.echo(json.dumps([dataclasses.asdict(d) for d in decisions], indent=2))
+        return
+    _print_dry_table(decisions)
+
+
+def _print_dry_table(decisions: list[DryDecision]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"dry run: {len(decisions)} lead(s) would be routed (nothing was written)", title_justify="left"
+    )
+    for column in ("lead", "owner", "via", "why"):
+        table.add_column(column)
+    for d in decisions:
+        owner = d.owner + (f" + {d.secondary_owner}" if d.secondary_owner else "")
+        table.add_row(d.lead_id, owner + (" (FINAL FALLBACK)" if d.final_fallback else ""), d.route, d.why)
+    Console().print(table)
+
+
 def parse_window(text: str) -> timedelta:
     """``30d`` / ``12h`` / ``2w`` / ``90m`` as a timedelta."""
     found = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text)
@@ -165,7 +208,7 @@ config_group.add_command(check)
 
 def register(cli: click.Group) -> None:
     """Attach the routing commands to the top-level group (joining an existing ``config`` group if one exists)."""
-    for command in (pools, explain_command, simulate_command):
+    for command in (pools, explain_command, simulate_command, route_command):
         cli.add_command(command)
     existing = cli.commands.get("config")
     if isinstance(existing, click.Group):
