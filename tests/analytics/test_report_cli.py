@@ -36,7 +36,12 @@ def test_json_report_carries_the_hand_computed_figures(config_file):
     assert overall["leads"] == 6 and overall["reassignment_rate"] == pytest.approx(1 / 6)
     assert overall["speed_to_lead"]["created_to_assigned"] == {"count": 6, "median_s": 75.0, "p90_s": 300.0}
     assert overall["funnel"] == {"MQL": 6, "SQL": 3, "Opportunity": 2, "Closed won": 1}
-    assert overall["meeting_rate"] is None and "meeting rate" in report["notes"][0]
+    assert overall["meeting_rate"] is None and "meeting rate" in report["notes"][0]  # no meetings synced here
+    assert overall["funnel_conversion"] == {
+        "MQL → SQL": pytest.approx(3 / 6),
+        "SQL → Opportunity": pytest.approx(2 / 3),
+        "Opportunity → Closed won": pytest.approx(1 / 2),
+    }
     assert report["fairness"]["jain_index"] == pytest.approx(9.9225 / 10.6575)
     assert [g["group"] for g in report["groups"]["source"]] == ["web", "ads", "event"]
 
@@ -47,6 +52,7 @@ def test_csv_report_has_one_row_per_group(config_file):
     by = {(r["dimension"], r["group"]): r for r in rows}
     assert by[("rep", "a@x.io")]["leads"] == "3"
     assert by[("source", "web")]["fallback_rate"] == "0.3333"
+    assert rows[0]["meeting_rate"] == "" and rows[0]["meetings"] == ""  # unknown, not zero
 
 
 def test_html_report_is_self_contained(config_file, tmp_path):
@@ -57,6 +63,7 @@ def test_html_report_is_self_contained(config_file, tmp_path):
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in html
     assert "a@x.io" in html and "Fairness (Jain)" in html
+    assert "Meeting rate" in html and "SQL (50.0%)" in html  # the funnel bars carry each step's conversion
 
 
 def test_crm_values_are_escaped_in_html_and_neutralised_in_csv(config_file, history):
