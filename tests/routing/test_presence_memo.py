@@ -10,9 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connector.config.routing import Rep
-from connector.routing.availability import LocalTime, PresenceMemo, local_time, presence_skip
+from connector.models import Owner
+from connector.routing.availability import (
+    LocalTime,
+    PresenceMemo,
+    Skip,
+    cap_skip,
+    crm_skip,
+    local_time,
+    presence_skip,
+)
+from connector.routing.context import RouteContext
+from connector.routing.ledger import LedgerState
+from connector.routing.model import RoutingInput, Snapshot
 
-from .builders import MONDAY_3PM_UTC
+from .builders import MONDAY_3PM_UTC, lead, routing
 
 REPS = [
     Rep.model_validate(
@@ -69,3 +81,33 @@ def test_off_hours_reason_names_the_minute_even_when_memoized(minutes):
     memo.presence(rep, local_time(rep, start), ignore_hours=False)
     later = local_time(rep, start + timedelta(minutes=minutes))
     assert memo.presence(rep, later, ignore_hours=False) == presence_skip(rep, later)
+
+
+# A pool shared by every lead of a minute: a roster of CRM and presence verdicts, reused while they hold.
+POOL = (
+    *REPS,
+    Rep.model_validate({"email": "nepal@x.com", "timezone": "Asia/Kathmandu", "working_hours": "09:00-09:45"}),
+    Rep.model_validate({"email": "gone@x.com", "timezone": "UTC", "working_hours": "00:00-24:00"}),
+    Rep.model_validate({"email": "capped@x.com", "timezone": "Europe/London", "caps": {"per_day": 0}}),
+    Rep.model_validate({"email": "off@x.com", "active": False}),
+)
+SNAPSHOT = Snapshot(
+    {r.email: Owner(key=r.email, email=r.email, name=r.email, active=r.email != "gone@x.com") for r in POOL}
+)
+
+
+def _fresh(rep: Rep, now: datetime) -> Skip | None:
+    owner = SNAPSHOT.owners.get(rep.email)
+    local = local_time(rep, now)
+    return crm_skip(rep.email, owner, owners_known=True) or presence_skip(rep, local) or cap_skip(rep, 0, 0, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.integers(min_value=1, max_value=3_000), min_size=1, max_size=40))
+def test_a_pools_roster_gives_the_verdicts_a_fresh_check_gives_as_time_moves_on(steps):
+    config = routing([{"email": r.email} for r in POOL])  # only the context needs a config; the pool is POOL
+    now = MONDAY_3PM_UTC
+    for seconds in steps:
+        now += timedelta(seconds=seconds * 7)
+        ctx = RouteContext(config, RoutingInput(lead(1)), SNAPSHOT, LedgerState(), now)
+        assert ctx.skips(POOL) == [_fresh(rep, now) for rep in POOL]
