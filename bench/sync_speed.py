@@ -1,16 +1,22 @@
-"""Sync throughput: records ingested per second and the sync process's peak RSS, at several world sizes.
+"""Sync throughput and memory: records ingested per second and the sync process's RSS, at several world sizes.
 
 The sandbox (limits off) runs in this process, seeded from the generator into a SQLite file; the sync itself runs
-as a child process (``leadrelay sync`` on a fresh cache), so its peak RSS is measured alone (``wait4``).
-Peak RSS must stay flat as the world grows: the sync streams page by page.
+as a child process (``leadrelay sync`` on a fresh cache), so only leadrelay's memory is measured: its peak RSS
+(``ru_maxrss`` from ``wait4``) and its RSS when the pass is over (read from ``/proc/self/status`` at exit).
+Both must stay flat as the world grows: the sync streams page by page and keeps nothing per record.
 
-    python bench/sync_speed.py --contacts 100000 --contacts 1000000
+    python bench/sync_speed.py --contacts 100000 --contacts 400000
+
+``--tracemalloc DIR`` also makes the child dump a tracemalloc snapshot at exit (``DIR/sync-<contacts>.snap``, slow:
+for finding growth, not for timing); ``--compare`` prints the top line-number differences between the first two sizes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -41,8 +47,29 @@ crms:
     limits_enabled: false
 """
 
+# The sync child: ``leadrelay sync`` with a probe that writes its memory figures when the process exits (click ends
+# with SystemExit, so atexit runs). Nothing here is imported by the sync itself.
+CHILD = """
+import atexit, json, os, sys
+_out, _trace = os.environ["BENCH_MEMORY_OUT"], os.environ.get("BENCH_TRACEMALLOC_OUT")
+if _trace:
+    import tracemalloc
+    tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
+def _probe():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    figures = {key: int(status[key].split()[0]) for key in ("VmRSS", "VmHWM")}
+    if _trace:
+        figures["traced_kib"], figures["traced_peak_kib"] = (n // 1024 for n in tracemalloc.get_traced_memory())
+        tracemalloc.take_snapshot().dump(_trace)
+    with open(_out, "w") as out:
+        json.dump(figures, out)
+atexit.register(_probe)
+from connector.cli import main
+main()
+"""
 
-def run(contacts: int, crm: str, seed: int, workdir: Path) -> dict[str, float]:
+
+def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | None) -> dict[str, float]:
     """Seed a world of ``contacts`` people, sync it in a child process, and return the figures."""
     started = time.monotonic()
     sandbox = SandboxServer(
@@ -50,48 +77,74 @@ def run(contacts: int, crm: str, seed: int, workdir: Path) -> dict[str, float]:
     )
     with sandbox:
         seeded_s = time.monotonic() - started
-        config = workdir / f"leadrelay-{contacts}.yaml"
         database = workdir / f"cache-{contacts}.sqlite"
-        config.write_text(
-            CONFIG.format(
-                database=database,
-                hubspot_url=sandbox.hubspot_url,
-                salesforce_url=sandbox.salesforce_url,
-                ca=sandbox.ca_path,
-                hubspot=str(crm in ("hubspot", "both")).lower(),
-                salesforce=str(crm in ("salesforce", "both")).lower(),
-            )
-        )
+        config = _write_config(workdir / f"leadrelay-{contacts}.yaml", database, sandbox, crm)
+        memory_out = workdir / f"memory-{contacts}.json"
         env = {
             **os.environ,
-            "LEADRELAY_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             "LEADRELAY_LOG_FORMAT": "json",
+            "BENCH_MEMORY_OUT": str(memory_out),
         }
-        command = [sys.executable, "-c", "from connector.cli import main; main()", "sync", "--config", str(config)]
+        if trace_dir is not None:
+            env["BENCH_TRACEMALLOC_OUT"] = str(trace_dir / f"sync-{contacts}.snap")
+        level = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
+        command = [sys.executable, "-c", CHILD, "--log-level", level, "sync", "--config", str(config)]
         began = time.monotonic()
-        if os.environ.get("BENCH_LOG_LEVEL"):
-            print("child start", time.strftime("%H:%M:%S"), time.time() % 60, flush=True)
         child = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL)
         _pid, status, usage = os.wait4(child.pid, 0)
         elapsed = time.monotonic() - began
         if status != 0:
             raise SystemExit(f"sync failed with status {status}")
-    import sqlite3
-
-    with sqlite3.connect(database) as conn:
-        records = sum(
-            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("cache_people", "cache_accounts", "cache_owners")
-        )
+    memory = json.loads(memory_out.read_text())
+    records = _count_records(database)
     return {
         "contacts": contacts,
         "records": records,
         "seconds": elapsed,
         "records_per_s": records / elapsed,
         "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux reports KiB
+        "end_rss_mb": memory["VmRSS"] / 1024,
+        "traced_peak_mb": memory.get("traced_peak_kib", 0) / 1024,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "seed_s": seeded_s,
     }
+
+
+def _write_config(path: Path, database: Path, sandbox: SandboxServer, crm: str) -> Path:
+    path.write_text(
+        CONFIG.format(
+            database=database,
+            hubspot_url=sandbox.hubspot_url,
+            salesforce_url=sandbox.salesforce_url,
+            ca=sandbox.ca_path,
+            hubspot=str(crm in ("hubspot", "both")).lower(),
+            salesforce=str(crm in ("salesforce", "both")).lower(),
+        )
+    )
+    return path
+
+
+def _count_records(database: Path) -> int:
+    with sqlite3.connect(database) as conn:
+        return sum(
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("cache_people", "cache_accounts", "cache_owners")
+        )
+
+
+def compare_snapshots(smaller: Path, larger: Path, top: int = 15) -> None:
+    """Print the allocation sites that grew most from the smaller world's snapshot to the larger one's."""
+    import tracemalloc
+
+    ignore = [
+        tracemalloc.Filter(False, tracemalloc.__file__),
+        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+    ]
+    before = tracemalloc.Snapshot.load(str(smaller)).filter_traces(ignore)
+    after = tracemalloc.Snapshot.load(str(larger)).filter_traces(ignore)
+    print(f"\ntracemalloc: {smaller.name} -> {larger.name}, top {top} growths by line")
+    for stat in after.compare_to(before, "lineno")[:top]:
+        print(f"  {stat.size_diff / 1024:>+10.0f} KiB {stat.count_diff:>+9,} blocks  {stat.traceback}")
 
 
 def main() -> None:
@@ -99,20 +152,46 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, action="append", help="world size (repeatable); default 100000")
     parser.add_argument("--crm", choices=["hubspot", "salesforce", "both"], default="both")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--tracemalloc", type=Path, metavar="DIR", help="dump a tracemalloc snapshot per size here")
+    parser.add_argument("--compare", action="store_true", help="with --tracemalloc: diff the first two sizes")
     args = parser.parse_args()
     sizes = args.contacts or [100_000]
+    if args.tracemalloc:
+        args.tracemalloc.mkdir(parents=True, exist_ok=True)
     print(
-        f"{'contacts':>10} {'records':>10} {'seconds':>8} {'records/s':>10} {'peak RSS MB':>12} {'sync CPU s':>10}"
-        f"  (crm={args.crm})"
+        f"{'contacts':>10} {'records':>10} {'seconds':>8} {'records/s':>10} {'sync CPU s':>10} {'rec/CPU-s':>10}"
+        f" {'peak RSS MB':>12} {'end RSS MB':>11}  (crm={args.crm}, load {os.getloadavg()[0]:.2f})"
     )
+    results = []
     with tempfile.TemporaryDirectory(prefix="leadrelay-bench-") as tmp:
         for size in sizes:
-            r = run(size, args.crm, args.seed, Path(tmp))
+            r = run(size, args.crm, args.seed, Path(tmp), args.tracemalloc)
+            results.append(r)
+            traced = f"  traced peak {r['traced_peak_mb']:.1f} MB" if args.tracemalloc else ""
             print(
                 f"{r['contacts']:>10,} {r['records']:>10,} {r['seconds']:>8.1f} {r['records_per_s']:>10,.0f} "
-                f"{r['peak_rss_mb']:>12.1f} {r['cpu_s']:>10.1f}",
+                f"{r['cpu_s']:>10.1f} {r['records'] / r['cpu_s']:>10,.0f} {r['peak_rss_mb']:>12.1f} "
+                f"{r['end_rss_mb']:>11.1f}{traced}  (load {os.getloadavg()[0]:.2f})",
                 flush=True,
             )
+    _print_differences(results)
+    if args.tracemalloc and args.compare and len(sizes) >= 2:
+        compare_snapshots(args.tracemalloc / f"sync-{sizes[0]}.snap", args.tracemalloc / f"sync-{sizes[1]}.snap")
+
+
+def _print_differences(results: list[dict[str, float]]) -> None:
+    """Peak and end RSS of every size against the smallest: the flatness the sync promises."""
+    if len(results) < 2:
+        return
+    base = min(results, key=lambda r: r["contacts"])
+    for r in results:
+        if r is base:
+            continue
+        print(
+            f"{base['contacts']:,} -> {r['contacts']:,} contacts: "
+            f"peak RSS {r['peak_rss_mb'] - base['peak_rss_mb']:+.1f} MB, "
+            f"end RSS {r['end_rss_mb'] - base['end_rss_mb']:+.1f} MB"
+        )
 
 
 if __name__ == "__main__":
