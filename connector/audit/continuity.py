@@ -164,11 +164,12 @@ def split_account(db: sqlite_utils.Database) -> Iterator[Finding]:
     inside ``lookups``)."""
     # One sequential pass over people, grouped by (account, owner) in a sorter, then grouped per account here:
     # walking the account index instead reads every person row at random, and a SQL "top owner per account"
-    # subquery re-scans the grouped rows once per account.
+    # subquery re-scans the grouped rows once per account. ORDER BY names both group columns so the sorter's
+    # output order serves it (ordering by the account alone made SQLite sort the groups a second time).
     per_owner = f"""
         SELECT p.account_id, o.key, COUNT(*) FROM cache_people p NOT INDEXED {_OWNER.format(a="o", t="p")}
         WHERE p.account_id IS NOT NULL AND p.deleted = 0 AND o.is_queue = 0
-        GROUP BY p.account_id, o.key ORDER BY p.account_id
+        GROUP BY p.account_id, o.key ORDER BY p.account_id, o.key
     """
     account = "SELECT name, owner, owner_usable FROM audit_accounts WHERE id = ?"
     for account_id, counts in groupby(db.conn.execute(per_owner), key=lambda row: row[0]):
@@ -186,19 +187,20 @@ def split_account(db: sqlite_utils.Database) -> Iterator[Finding]:
 def stuck_lead(db: sqlite_utils.Database, now_ms: int, limit_hours: int) -> Iterator[Finding]:
     """Open leads older than ``limit_hours`` that have no owner or sit with a queue (inside ``lookups``)."""
     # Only people without an owner or with a queue can be stuck: find those few through the (crm, owner) index
-    # instead of reading every person's properties, then restore the people table's order.
+    # instead of reading every person's properties. ``rowid IN (...)`` visits them in table order; a join on the
+    # candidates instead made SQLite build a Bloom filter over the whole people table.
     crms = ", ".join(f"('{crm}')" for crm in _CRMS)
     sql = f"""
-        WITH crms(crm) AS (VALUES {crms}),
-        candidates(rid) AS (
-            SELECT p.rowid FROM crms CROSS JOIN cache_people p ON p.crm = crms.crm AND p.owner_native_id IS NULL
-            UNION ALL
-            SELECT p.rowid FROM audit_owners q CROSS JOIN cache_people p
-                ON p.crm = q.crm AND p.owner_native_id = q.native_id WHERE q.is_queue = 1)
+        WITH crms(crm) AS (VALUES {crms})
         SELECT p.id, {_NAME}, o.key, p.created_ms,
             (SELECT a.owner FROM audit_accounts a WHERE a.id = p.account_id AND a.owner_usable = 1)
-        FROM candidates CROSS JOIN cache_people p ON p.rowid = candidates.rid {_LEFT_OWNER.format(a="o", t="p")}
-        WHERE p.deleted = 0 AND p.created_ms < ?
+        FROM cache_people p {_LEFT_OWNER.format(a="o", t="p")}
+        WHERE p.rowid IN (
+            SELECT c.rowid FROM crms CROSS JOIN cache_people c ON c.crm = crms.crm AND c.owner_native_id IS NULL
+            UNION ALL
+            SELECT c.rowid FROM audit_owners q CROSS JOIN cache_people c
+                ON c.crm = q.crm AND c.owner_native_id = q.native_id WHERE q.is_queue = 1)
+          AND p.deleted = 0 AND p.created_ms < ?
           AND COALESCE(json_extract(p.properties, '$.IsConverted'), 0) IN (0, 'false')
           AND COALESCE(json_extract(p.properties, '$.lifecyclestage'), 'lead')
               IN ('subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead')
@@ -214,13 +216,14 @@ def stuck_lead(db: sqlite_utils.Database, now_ms: int, limit_hours: int) -> Iter
 def crm_owner_mismatch(db: sqlite_utils.Database, system_of_record: str) -> Iterator[Finding]:
     """People in both CRMs (same email) owned by different people; the system of record's owner wins (inside
     ``lookups``)."""
-    # Scan the CRM with fewer people and look its emails up in the other: the cost follows the smaller side.
-    # Counted from the (crm, owner) index alone: a ``deleted = 0`` filter here would read every row at random.
+    # Take the CRM with fewer people and look its emails up in the other. Its people are read by one sequential
+    # scan (NOT INDEXED): walking the (crm, owner) index would fetch each row at random, which costs more at 100,000.
+    # Counted from that index alone: a ``deleted = 0`` filter here would read every row at random.
     counts = dict(db.conn.execute("SELECT crm, COUNT(*) FROM cache_people GROUP BY crm"))
     small, big = sorted(_CRMS, key=lambda crm: (counts.get(crm, 0), crm))
     sql = f"""
         SELECT s.id, {_NAME.replace("p.", "s.")}, so.key, b.id, {_NAME.replace("p.", "b.")}, bo.key
-        FROM cache_people s
+        FROM cache_people s NOT INDEXED
         CROSS JOIN cache_people b ON b.email = s.email AND b.crm = ? AND b.deleted = 0
         {_OWNER.format(a="so", t="s")}
         {_OWNER.format(a="bo", t="b")}
