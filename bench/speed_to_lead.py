@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +32,7 @@ from adapters.sandbox.generate import iter_seed
 from adapters.sandbox.inbound import InboundStream
 from adapters.sandbox.runner import SandboxServer
 from adapters.slack.standin import SlackStandIn
+from connector.config.loader import LoadedConfig, load_config
 from connector.db import connect
 from connector.demo import FormClients
 from connector.logs import configure
@@ -42,33 +44,66 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="How long to send at each rate.")
     parser.add_argument("--contacts", type=int, default=2000, help="Contacts in the seeded portal.")
     parser.add_argument("--limits", default="off", help="Sandbox limits profile (off, professional, ...).")
+    parser.add_argument(
+        "--pacing",
+        choices=("on", "off"),
+        default="on",
+        help="The daemon's own HubSpot pacing (professional plan: 190 calls per 10 s); off: limits_enabled false.",
+    )
+    parser.add_argument("--profile", metavar="DIR", help="Record the daemon with py-spy (raw stacks) into DIR.")
     args = parser.parse_args()
     configure(level="WARNING")
     os.environ.update(ENV)
+    print(f"sandbox limits {args.limits}, daemon pacing {args.pacing}")
     for rate in args.rates:
-        waits = run_rate(rate, args.seconds, args.contacts, args.limits)
+        profile = Path(args.profile) / f"daemon-{rate:g}.txt" if args.profile else None
+        waits = run_rate(rate, args.seconds, args.contacts, args.limits, pacing=args.pacing == "on", profile=profile)
         report(rate, waits)
 
 
-def run_rate(rate: float, seconds: float, contacts: int, limits: str) -> list[float]:
+def run_rate(
+    rate: float, seconds: float, contacts: int, limits: str, *, pacing: bool = True, profile: Path | None = None
+) -> list[float]:
     """Send ``rate`` leads/s for ``seconds`` through a fresh sandbox and daemon; returns seconds per routed lead."""
     with tempfile.TemporaryDirectory() as tmp, SlackStandIn() as slack:
         sandbox = SandboxServer(limits=limits, seed=iter_seed(contacts=contacts, seed=7)).start()
         port = free_port()
         loaded = write_config(Path(tmp), sandbox, slack.base_url, port=port, poll_s=3600, webhooks=True)
+        if not pacing:
+            loaded = without_pacing(loaded)
         go_live_now(loaded)
         assert loaded.path is not None
         daemon = DaemonProcess(loaded.path, port, Path(tmp) / "daemon.log")
         try:
             daemon.wait_ready(120)
             sandbox.admin.set_webhooks(f"{daemon.url}/webhooks/hubspot", WEBHOOK_SECRET, ["email"])
+            spy = py_spy(daemon.proc.pid, seconds + 2, profile) if profile else None
             sent = send(sandbox, loaded, rate, seconds)
             time.sleep(3.0)  # let the last leads through
+            if spy is not None:
+                spy.wait()
             daemon.stop()
             return waits(connect(loaded.config.database), sent)
         finally:
             daemon.kill()
             sandbox.stop()
+
+
+def py_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+    """Sample the daemon (all threads, native frames off) for ``seconds`` into ``out`` as collapsed stacks."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200"]
+    return subprocess.Popen([*command, "--threads", "--format", "raw", "--output", str(out)], stdout=subprocess.DEVNULL)
+
+
+def without_pacing(loaded: LoadedConfig) -> LoadedConfig:
+    """The same config with the daemon's HubSpot pacing off (``limits_enabled: false``), saved in place."""
+    assert loaded.path is not None
+    text = loaded.path.read_text(encoding="utf-8")
+    text = text.replace("    plan: professional\n", "    plan: professional\n    limits_enabled: false\n", 1)
+    loaded.path.write_text(text, encoding="utf-8")
+    return load_config(loaded.path, environ=ENV)
 
 
 def send(sandbox: SandboxServer, loaded: object, rate: float, seconds: float) -> int:
@@ -88,26 +123,35 @@ def send(sandbox: SandboxServer, loaded: object, rate: float, seconds: float) ->
 
 
 def waits(db: sqlite_utils.Database, sent: int) -> list[float]:
-    """Seconds from each creation event's arrival to its owner write being done."""
+    """Seconds from each creation event's arrival to its owner write being done; prints where the time went."""
     received = {
         str(oid): float(at)
         for oid, at in db.conn.execute(
             "SELECT object_id, received_at FROM webhook_events WHERE subscription_type = 'contact.creation'"
         )
     }
+    cached = {str(n): ms / 1000 for n, ms in db.conn.execute("SELECT native_id, synced_ms FROM cache_people")}
     rows = db.conn.execute(
         "SELECT a.payload, i.updated_at, a.created_at FROM outbox_items i JOIN outbox_assignments a"
         " USING (decision_id) WHERE i.kind = 'set_owner' AND i.state = 'done'"
     ).fetchall()
-    out, decided = [], []
+    out: list[float] = []
+    stages: dict[str, list[float]] = {"received -> cached": [], "cached -> decided": [], "decided -> owner written": []}
     for payload, done_at, decided_at in rows:
         native = json.loads(payload)["lead"]["native_id"]
-        if native in received:
-            out.append(float(done_at) - received[native])
-            decided.append(float(decided_at) - received[native])
+        if native not in received:
+            continue
+        out.append(float(done_at) - received[native])
+        stages["decided -> owner written"].append(float(done_at) - float(decided_at))
+        if native in cached:  # synced_ms is the last write: a later sync pass may have touched the row again
+            stages["received -> cached"].append(cached[native] - received[native])
+            stages["cached -> decided"].append(float(decided_at) - cached[native])
     print(f"  sent {sent}, webhook events stored {len(received)}, owners written {len(out)}")
-    if decided:
-        print(f"  of which received -> decided (sync + route): median {1000 * statistics.median(decided):.0f} ms")
+    for name, values in stages.items():
+        if values:
+            values.sort()
+            p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
+            print(f"  {name}: median {1000 * statistics.median(values):.0f} ms, p95 {1000 * p95:.0f} ms")
     return out
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -29,6 +29,9 @@ from connector.retry import RetryPolicy
 from connector.sync.engine import SyncEngine, SyncReport
 from connector.sync.progress import ProgressSink
 from connector.sync.readers import overlaps_ms
+
+if TYPE_CHECKING:  # the daemon package imports this module
+    from connector.daemon.people_by_id import PeopleById
 
 log = get_logger("leadrelay.relay")
 
@@ -50,6 +53,7 @@ class CrmParts:
 
     readers: list[CrmReader] = field(default_factory=list)
     performers: list[Performer] = field(default_factory=list)
+    people_by_id: list[PeopleById] = field(default_factory=list)  # webhook reads of named people (HubSpot)
 
 
 def build_crm_parts(config: LeadrelayConfig, *, clients: dict[str, Any] | None = None) -> CrmParts:
@@ -72,12 +76,17 @@ def build_crm_parts(config: LeadrelayConfig, *, clients: dict[str, Any] | None =
 def _add_hubspot(parts: CrmParts, config: LeadrelayConfig, client: Any | None) -> None:
     from adapters.hubspot import HubSpotReader
     from adapters.hubspot.client import build_client, build_limiter
+    from adapters.hubspot.contacts_by_id import HubSpotContactsById
     from adapters.hubspot.writes import HubSpotOwnerWriter, HubSpotTaskWriter
 
     section, size = config.crms.hubspot, config.actions.outbox.hubspot_batch_size
     client = client or build_client(section)
     limiter, retry = build_limiter(section), RetryPolicy.from_config(section.retry)
-    parts.readers.append(HubSpotReader(section, client=client, limiter=limiter, retry=retry))
+    reader = HubSpotReader(section, client=client, limiter=limiter, retry=retry)
+    parts.readers.append(reader)
+    contacts = next(s for s in reader.streams() if s.object == "contacts")
+    by_id = HubSpotContactsById(client, contacts, limiter=limiter, retry=retry, timeout_s=section.request_timeout_s)
+    parts.people_by_id.append(by_id)
     parts.performers.append(HubSpotOwnerWriter(client, retry=retry, limiter=limiter, batch_size=size))
     parts.performers.append(HubSpotTaskWriter(client, config.actions, retry=retry, limiter=limiter, batch_size=size))
 

@@ -1,6 +1,6 @@
 """``Daemon``: the long-running loop behind ``leadrelay run``, shaped like rq's worker.
 
-Each turn: pick up a changed rule file, turn stored webhook events into a HubSpot people sync, run the scheduled
+Each turn: pick up a changed rule file, read the contacts stored webhook events name into the cache, run the scheduled
 jobs that are due (per-CRM incremental sync, outbox retries, nightly reconcile, housekeeping, jobs other parts add),
 route every waiting lead, deliver what is due, and write the heartbeat. Between turns it sleeps until the next job,
 or until a webhook or an API call wakes it (``wake``), so a new lead is routed as soon as it is seen.
@@ -10,8 +10,9 @@ flushes the outbox and returns; ``run(burst=True)`` drains everything once and r
 
 Threads: the loop owns ``relay.db``; routing (``pipeline``) has its own connection, shared with the API thread
 under ``route_lock`` because the router's in-memory fairness ledger must see decisions one at a time. Outbox
-delivery runs on its own thread and connection (``delivery``), woken after each decision, so owner writes never
-queue behind a sync pass and CRM calls overlap with routing; a burst run delivers on the loop thread instead.
+delivery runs in two lanes with their own threads and connections (``delivery.DeliveryLanes``): owner writes,
+woken after each routing batch, never queue behind a sync pass, a task or a Slack nudge, and CRM calls overlap
+with routing; a burst run delivers on the loop thread instead.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from connector.analytics.jobs import schedule_jobs as schedule_analytics_jobs
 from connector.config.loader import LoadedConfig
 from connector.crm import CrmReader
 from connector.daemon import heartbeat
+from connector.daemon.delivery import DeliveryLanes
 from connector.daemon.jobs import JobBook, JobSpec, PeopleStreams
 from connector.daemon.reload import ConfigWatcher
+from connector.daemon.webhook_intake import WebhookIntake
 from connector.db import connect
 from connector.logs import get_logger
 from connector.models import Lead
-from connector.outbox import OutboxWorker
 from connector.pipeline import LeadPipeline, PipelineResult
 from connector.relay import CrmParts, Relay, build_crm_parts
 from connector.sync.engine import SyncEngine, SyncReport
@@ -42,8 +44,6 @@ from connector.web import webhooks
 log = get_logger("leadrelay.daemon")
 HOUSEKEEPING_EVERY_S = 3600.0
 STOP_FLUSH_S = 10.0  # how long a graceful stop spends delivering due effects before it gives up
-WEBHOOK_RETRY_S = 1.0  # re-sync for events whose contact HubSpot's search did not return yet
-WEBHOOK_GIVE_UP_S = 300.0  # after this the scheduled sync's overlap window is the backstop
 
 
 @dataclass
@@ -72,9 +72,7 @@ class Daemon:
         self.route_db = connect(loaded.config.database)
         parts = parts if parts is not None else build_crm_parts(loaded.config)
         self.relay = Relay.open(loaded, parts=parts, should_stop=self.stopping.is_set, route_db=self.route_db)
-        self.delivery_db = connect(loaded.config.database)
-        self.delivery = OutboxWorker(self.delivery_db, parts.performers, loaded.config.actions.outbox)
-        self._delivery_thread: threading.Thread | None = None
+        self.delivery = DeliveryLanes(str(loaded.config.database), parts.performers, loaded.config.actions.outbox)
         heartbeat.install(self.relay.db)
         webhooks.install(self.relay.db)
         self.engines: dict[str, SyncEngine] = {r.crm: self._engine(r) for r in parts.readers}
@@ -85,7 +83,12 @@ class Daemon:
         self.watcher = ConfigWatcher(loaded.path, loaded) if loaded.path and loaded.config.daemon.watch_config else None
         self.started_at = time.time()
         self.turns = 0
-        self._webhooks_synced_at = 0.0
+        self.intake = WebhookIntake(
+            self.relay.db,
+            by_id=next((p for p in parts.people_by_id if p.crm == "hubspot"), None),
+            search=partial(self.sync, "hubspot", people_only=True) if "hubspot" in self.people_engines else None,
+            should_stop=self.stopping.is_set,
+        )
         self._schedule_builtin_jobs()
 
     @property
@@ -138,8 +141,7 @@ class Daemon:
         """Turn until stopped (or, with ``burst``, until a turn finds nothing to do); returns the turns made."""
         log.info("daemon_started", burst=burst, config_version=self.loaded.version, jobs=self.jobs.names)
         if not burst:  # first: effects left pending by a previous run go out while the catch-up sync runs
-            self._delivery_thread = threading.Thread(target=self.delivery.run, name="leadrelay-outbox", daemon=True)
-            self._delivery_thread.start()
+            self.delivery.start()
         for crm in self.engines:  # catch up at once: the schedule's first sync is a whole interval away
             if not self.stopping.is_set():
                 self.sync(crm)
@@ -209,10 +211,8 @@ class Daemon:
         return max(0.0, wait if due is None else min(wait, due))
 
     def _finish(self) -> None:
-        if self._delivery_thread is not None:
-            self.delivery.stop()  # finishes the batch in hand
-            self._delivery_thread.join(STOP_FLUSH_S)
-            self._delivery_thread = None
+        if self.delivery.running:
+            self.delivery.stop(STOP_FLUSH_S)  # each lane finishes the batch in hand
         deadline = time.monotonic() + STOP_FLUSH_S
         delivered = 0
         while time.monotonic() < deadline:  # flush: effects already decided are not left waiting for a restart
@@ -227,7 +227,7 @@ class Daemon:
         """Release the database connections."""
         self.relay.close()
         self.route_db.conn.close()
-        self.delivery_db.conn.close()
+        self.delivery.close()
 
     # -- the work ---------------------------------------------------------------------------------------------------
     def sync(self, crm: str, *, full: bool = False, people_only: bool = False) -> SyncReport:
@@ -278,42 +278,11 @@ class Daemon:
         return result
 
     def _webhook_work(self, report: TurnReport) -> int:
-        """Sync HubSpot's people for stored events; returns how many events were new since the last such sync.
-
-        An event is done once its contact is in the cache. HubSpot's search index lags creations by a few seconds,
-        so an event whose contact the sync did not find stays waiting and is retried every ``WEBHOOK_RETRY_S``
-        (the scheduled passes' overlap is the backstop after ``WEBHOOK_GIVE_UP_S``).
-        """
-        events = webhooks.waiting(self.relay.db)
-        if not events:
-            return 0
-        if "hubspot" not in self.people_engines:
-            webhooks.mark_processed(self.relay.db, [e.dedup_key for e in events])
-            return len(events)
-        fresh = [e for e in events if e.received_at > self._webhooks_synced_at]
-        if self.stopping.is_set() or (not fresh and time.time() < self._webhooks_synced_at + WEBHOOK_RETRY_S):
-            return 0
-        began = time.time()
-        sync = self.sync("hubspot", people_only=True)
-        report.synced.append("hubspot")
-        self._webhooks_synced_at = began
-        if sync.stopped or sync.failed or sync.paused:
-            return len(fresh)  # not covered: the events stay waiting for the next turn
-        covered = [e for e in events if e.received_at <= began]
-        cached = self._cached_contacts({e.object_id for e in covered})
-        done = [e for e in covered if e.object_id in cached or began - e.received_at > WEBHOOK_GIVE_UP_S]
-        webhooks.mark_processed(self.relay.db, [e.dedup_key for e in done])
-        return len(fresh)
-
-    def _cached_contacts(self, object_ids: set[str]) -> set[str]:
-        ids = [f"hubspot:contacts:{oid}" for oid in object_ids]
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            rows = self.relay.db.conn.execute(f"SELECT native_id FROM cache_people WHERE id IN ({marks})", part)
-            found.update(str(row[0]) for row in rows)
-        return found
+        """Cache the contacts named by stored webhook events (read by id; search as fallback); returns new events."""
+        intake = self.intake.turn()
+        if intake.searched:
+            report.synced.append("hubspot")
+        return intake.fresh
 
     def _maybe_reload(self) -> None:
         if self.watcher is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -94,13 +94,18 @@ def enqueue(
     return effects
 
 
-def due_groups(db: sqlite_utils.Database, *, now: float | None = None) -> list[tuple[EffectKind, str]]:
-    """The (kind, target) pairs with items due now, owner writes first (the other effects wait on them)."""
+def due_groups(
+    db: sqlite_utils.Database, *, now: float | None = None, kinds: Collection[EffectKind] | None = None
+) -> list[tuple[EffectKind, str]]:
+    """The (kind, target) pairs with items due now (of ``kinds``, default all), owner writes first (the other
+    effects wait on them)."""
     at = time.time() if now is None else now
+    wanted = list(EffectKind) if kinds is None else [k for k in EffectKind if k in kinds]
+    marks = ",".join("?" * len(wanted))
     rows = db.conn.execute(
-        "SELECT DISTINCT kind, target FROM outbox_items WHERE state = 'pending' AND next_at <= ?"
-        " AND (lease_until IS NULL OR lease_until <= ?)",
-        (at, at),
+        f"SELECT DISTINCT kind, target FROM outbox_items WHERE state = 'pending' AND kind IN ({marks})"
+        " AND next_at <= ? AND (lease_until IS NULL OR lease_until <= ?)",
+        (*(k.value for k in wanted), at, at),
     ).fetchall()
     order = list(EffectKind)
     return sorted(((EffectKind(k), t) for k, t in rows), key=lambda g: (order.index(g[0]), g[1]))

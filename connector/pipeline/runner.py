@@ -70,6 +70,8 @@ class LeadPipeline:
         self.router = Router(db, loaded.config.routing, config_version=loaded.version)
         self.preparer = Preparer(db, loaded.config, enricher or build_enricher(loaded.config.enrichment, db))
         self.go_live = intake.go_live_ms(db)
+        self._owners: dict[str, Owner] = {}
+        self._owners_seq: tuple[int, int] | None = None
 
     def reload(self, loaded: LoadedConfig) -> None:
         """Use a new (already validated) config from the next batch on; the ledger carries over."""
@@ -109,7 +111,7 @@ class LeadPipeline:
     def _process(self, leads: list[Lead], now: datetime | None, *, write_back: bool = True) -> PipelineResult:
         moment = now or datetime.now(UTC)
         now_ms = int(moment.timestamp() * 1000)
-        owners = {o.key: o for o in queries.iter_owners(self.db)}
+        owners = self.owners()
         done = intake.handled(self.db, [lead.id for lead in leads])
         result = PipelineResult(seen=len(leads))
         to_route: list[Prepared] = []
@@ -136,6 +138,16 @@ class LeadPipeline:
             result.fallback += sum(1 for d in decisions if d.final_fallback)
             result.failed += len(to_route) - len(decisions)
         return result
+
+    def owners(self) -> dict[str, Owner]:
+        """Every owner by key, re-read only when the cache's owners changed (a sweep, a sync): a decision batch of
+        one lead must not pay for reading every owner."""
+        row = self.db.conn.execute("SELECT COALESCE(MAX(change_seq), 0), COUNT(*) FROM cache_owners").fetchone()
+        seen = (int(row[0]), int(row[1]))
+        if seen != self._owners_seq:
+            self._owners = {o.key: o for o in queries.iter_owners(self.db)}
+            self._owners_seq = seen
+        return self._owners
 
     # -- steps ----------------------------------------------------------------------------------------------------
     def _prepare(self, lead: Lead, now_ms: int) -> Prepared | None:

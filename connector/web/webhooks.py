@@ -197,9 +197,8 @@ def waiting(db: sqlite_utils.Database, *, limit: int = 10_000) -> list[WebhookEv
 
 def mark_processed(db: sqlite_utils.Database, keys: Sequence[str], *, now: float | None = None) -> None:
     """Record that these events' work is done (their records are synced and routed)."""
-    at = time.time() if now is None else now
     with transaction(db) as conn:
-        conn.executemany("UPDATE webhook_events SET processed_at = ? WHERE dedup_key = ?", [(at, k) for k in keys])
+        mark_processed_in(conn, keys, now=time.time() if now is None else now)
 
 
 def prune(db: sqlite_utils.Database, *, keep_events_s: float = 7 * 86_400, now: float | None = None) -> None:
@@ -210,3 +209,8 @@ def prune(db: sqlite_utils.Database, *, keep_events_s: float = 7 * 86_400, now: 
         conn.execute(
             "DELETE FROM webhook_events WHERE processed_at IS NOT NULL AND processed_at < ?", (at - keep_events_s,)
         )
+
+
+def mark_processed_in(conn: sqlite3.Connection, keys: Sequence[str], *, now: float) -> None:
+    """``mark_processed`` inside the caller's transaction (so the events and the records they named commit together)."""
+    conn.executemany("UPDATE webhook_events SET processed_at = ? WHERE dedup_key = ?", [(now, k) for k in keys])
