@@ -20,8 +20,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -69,7 +71,7 @@ main()
 """
 
 
-def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | None) -> dict[str, float]:
+def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | None) -> dict[str, Any]:
     """Seed a world of ``contacts`` people, sync it in a child process, and return the figures."""
     started = time.monotonic()
     sandbox = SandboxServer(
@@ -91,8 +93,11 @@ def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | Non
         command = [sys.executable, "-c", CHILD, "--log-level", level, "sync", "--config", str(config)]
         began = time.monotonic()
         child = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL)
+        sampler = RssSampler(child.pid)
+        sampler.start()
         _pid, status, usage = os.wait4(child.pid, 0)
         elapsed = time.monotonic() - began
+        sampler.stop()
         if status != 0:
             raise SystemExit(f"sync failed with status {status}")
     memory = json.loads(memory_out.read_text())
@@ -107,7 +112,37 @@ def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | Non
         "traced_peak_mb": memory.get("traced_peak_kib", 0) / 1024,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "seed_s": seeded_s,
+        "rss_by_tenth_mb": sampler.by_tenth(),
     }
+
+
+class RssSampler(threading.Thread):
+    """Reads a process's resident set size once a second until it exits: the shape of its memory over the run."""
+
+    def __init__(self, pid: int, interval_s: float = 1.0) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval_s = pid, interval_s
+        self.samples: list[float] = []  # MB, one per interval
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval_s):
+            try:
+                status = Path(f"/proc/{self.pid}/status").read_text()
+            except OSError:  # exited (and reaped) between two samples
+                return
+            rss = next((line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")), None)
+            if rss is not None:  # a zombie has no VmRSS line
+                self.samples.append(int(rss) / 1024)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def by_tenth(self) -> list[float]:
+        """The RSS at the end of each tenth of the run (flat memory shows as a plateau after the first tenths)."""
+        n = len(self.samples)
+        return [self.samples[max(0, n * k // 10 - 1)] for k in range(1, 11)] if n else []
 
 
 def _write_config(path: Path, database: Path, sandbox: SandboxServer, crm: str) -> Path:
@@ -174,12 +209,13 @@ def main() -> None:
                 f"{r['end_rss_mb']:>11.1f}{traced}  (load {os.getloadavg()[0]:.2f})",
                 flush=True,
             )
+            print(f"{'':>10} RSS MB at each tenth of the run: {' '.join(f'{v:.0f}' for v in r['rss_by_tenth_mb'])}")
     _print_differences(results)
     if args.tracemalloc and args.compare and len(sizes) >= 2:
         compare_snapshots(args.tracemalloc / f"sync-{sizes[0]}.snap", args.tracemalloc / f"sync-{sizes[1]}.snap")
 
 
-def _print_differences(results: list[dict[str, float]]) -> None:
+def _print_differences(results: list[dict[str, Any]]) -> None:
     """Peak and end RSS of every size against the smallest: the flatness the sync promises."""
     if len(results) < 2:
         return
