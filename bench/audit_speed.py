@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -123,13 +124,15 @@ def main() -> None:
         if not path.exists():
             built = build(path, args.people, args.accounts)
             print(f"built {args.people:,} people, {args.accounts:,} accounts in {built:.1f} s ({path})")
+        load_before = os.getloadavg()[0]  # wall time on a shared machine means little without the load
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(path)], capture_output=True, text=True, check=True
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
         print(
             f"audit: {result['seconds']:.1f} s wall, {result['cpu_seconds']:.1f} s CPU, "
-            f"peak RSS {result['peak_mb']:.0f} MB"
+            f"peak RSS {result['peak_mb']:.0f} MB (load average {load_before:.1f} before, "
+            f"{os.getloadavg()[0]:.1f} after, {os.cpu_count()} CPUs)"
         )
         for kind, count in result["counts"].items():
             print(f"  {kind:<24} {count:>9,}")

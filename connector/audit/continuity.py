@@ -1,6 +1,8 @@
 """Continuity findings over the synced cache: who owns what, and where that breaks the one-owner-per-account rule.
 
-Five checks, each one SQL pass over indexed columns (the audit must stay fast at a million contacts):
+Five checks, each at most one sequential pass over the people table (the audit must stay fast at a million
+contacts); the ones that concern few people (unknown or deactivated owners, queues, no owner) find them through the
+(crm, owner) index instead, and every owner or account lookup goes to small temp tables built once per audit:
 
 * ``contact_account_owner``: a contact owned by someone other than its account's owner;
 * ``inactive_owner``: a person or account owned by a deactivated, archived or unknown user;
