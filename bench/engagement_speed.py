@@ -17,7 +17,9 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -34,6 +36,7 @@ from connector.db import connect, transaction  # noqa: E402
 from connector.pipeline import intake  # noqa: E402
 from connector.routing.store import ensure_schema  # noqa: E402
 
+T = TypeVar("T")
 START = 1_790_000_000_000
 MINUTE = 60_000
 REPS = [f"rep{i}@bench.io" for i in range(20)]
@@ -116,7 +119,7 @@ def build(path: Path, leads: int, per_lead: int) -> tuple[int, int]:
     return activities, deals
 
 
-def _timed(label: str, fn):  # type: ignore[no-untyped-def]
+def _timed(label: str, fn: Callable[[], T]) -> T:
     started, cpu = time.perf_counter(), time.process_time()
     result = fn()
     print(f"{label}: {time.perf_counter() - started:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
