@@ -1,7 +1,8 @@
 """``leadrelay sync``: one sync pass of the configured CRMs into the cache, then a table of what changed.
 
 A first SIGTERM/SIGINT finishes the page in flight (its cursor is saved with it) and stops; a second exits at once.
-Exit status: 0 when every CRM synced or was paused for its daily budget, 1 when a CRM failed, 2 for a bad config.
+Exit status: 0 when every CRM synced or was paused for its daily budget, 1 when a CRM failed (or refused the
+login), 2 for a bad config.
 
 ``leadrelay sync resume [--crm X]`` lifts a daily-budget pause by hand (say, after buying an API add-on), printing
 what was paused, until when and why; the next pass, or the running daemon's next one, calls the CRM again.
@@ -25,7 +26,7 @@ from rich.table import Table
 from connector.cache import open_cache
 from connector.config import load_config
 from connector.db import transaction
-from connector.errors import ConfigError
+from connector.errors import ConfigError, LeadrelayError
 from connector.sync import cursors
 from connector.sync.engine import SyncReport
 from connector.sync.progress import LogProgress, RichProgress
@@ -87,6 +88,9 @@ def sync_command(ctx: click.Context, config_path: Path, crm: str | None, full: b
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except LeadrelayError as exc:  # e.g. Salesforce refused the configured login
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
     with _graceful(flag), progress if isinstance(progress, RichProgress) else contextlib.nullcontext():
         report = engine.run_pass(full=full)
     print_report(report, Console())

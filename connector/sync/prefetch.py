@@ -29,7 +29,7 @@ log = get_logger("connector.sync")
 RECORDS_AHEAD = 800  # a few pages of any CRM's size: enough to ride out a slow write, small enough to not matter
 MAX_DEPTH = 8
 _PUT_POLL_S = 0.05  # how often a fetcher blocked on a full queue looks whether it was told to stop
-JOIN_TIMEOUT_S = 60.0  # a call in flight finishes (or times out) well within this; then the thread is left behind
+JOIN_TIMEOUT_S = 15.0  # a paced call in flight usually ends within this; a stop should not wait on a retry storm
 
 
 def depth_for(page_size: int) -> int:
