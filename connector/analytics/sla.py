@@ -230,30 +230,36 @@ class SlaSweeper:
 
     def _escalate(self, row: _Open, reroutes: int, now_ms: int) -> None:
         """Hand the lead to ``escalate_to`` when that manager can own it, else only tell them; tell the channel."""
-        config = self.pipeline.loaded.config
-        key, channel = config.analytics.sla.escalate_to, config.analytics.sla.escalate_channel
+        key = self.settings.sla.escalate_to
         lead = queries.person_by_id(self.db, row.lead_id)
-        manager = None
-        if key and lead is not None:
-            manager = manager_assignee(key, queries.owner_by_key(self.db, key), lead)
-        assigned, told = False, []
+        manager = manager_assignee(key, queries.owner_by_key(self.db, key), lead) if key and lead is not None else None
+        told: list[str] = []
         with transaction(self.db) as conn:
-            if lead is not None and (manager is not None or channel):
+            if lead is not None:
                 notice = self._escalation_notice(row, lead, manager, reroutes=reroutes, conn=conn, now_ms=now_ms)
-                if manager is not None and outbox_store.enqueue(conn, notice, config.actions):
-                    told.append(manager.key)
-                assigned = bool(manager is not None and manager.crm_ids)
-                if assigned:
-                    conn.execute(
-                        "INSERT INTO analytics_reassignments (lead_id, from_owner, to_owner, from_decision_id,"
-                        " to_decision_id, at_ms, reason) VALUES (?, ?, ?, ?, ?, ?, 'escalated')",
-                        (row.lead_id, row.owner, notice.owner.key, row.decision_id, notice.decision_id, now_ms),
-                    )
-                if channel and outbox_store.enqueue(conn, for_channel(notice, channel), config.actions):
-                    told.append(channel)
+                told = self._send_escalation(conn, row, notice, manager, now_ms)
             self._settle(row, "escalated", now_ms, conn)
+        assigned = bool(lead is not None and manager is not None and manager.crm_ids)
         log.warning("sla_escalated", lead_id=row.lead_id, owner=row.owner, manager=key, assigned=assigned,
                     notified=told or None)  # fmt: skip
+
+    def _send_escalation(
+        self, conn: sqlite3.Connection, row: _Open, notice: Assignment, manager: Assignee | None, now_ms: int
+    ) -> list[str]:
+        """Enqueue the manager's handover or note and the channel's note; returns who will hear about it."""
+        actions, channel = self.pipeline.loaded.config.actions, self.settings.sla.escalate_channel
+        told = []
+        if manager is not None and outbox_store.enqueue(conn, notice, actions):
+            told.append(manager.key)
+        if manager is not None and manager.crm_ids:  # handed over: it counts as a reassignment
+            conn.execute(
+                "INSERT INTO analytics_reassignments (lead_id, from_owner, to_owner, from_decision_id,"
+                " to_decision_id, at_ms, reason) VALUES (?, ?, ?, ?, ?, ?, 'escalated')",
+                (row.lead_id, row.owner, notice.owner.key, row.decision_id, notice.decision_id, now_ms),
+            )
+        if channel and outbox_store.enqueue(conn, for_channel(notice, channel), actions):
+            told.append(channel)
+        return told
 
     def _escalation_notice(
         self, row: _Open, lead: Lead, manager: Assignee | None, *, reroutes: int, conn: sqlite3.Connection, now_ms: int

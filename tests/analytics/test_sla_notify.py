@@ -249,3 +249,15 @@ def test_an_escalation_tells_the_manager_and_the_channel(
     moved = db.conn.execute("SELECT COUNT(*) FROM analytics_reassignments WHERE reason = 'escalated'").fetchone()
     assert moved == (int(manager_crm_user),)
     assert _sweeper(db, config).sweep(LATE).escalated == [] and _deliver(db, config) == 0
+
+
+def test_without_a_manager_the_escalation_goes_to_the_channel_alone_and_the_lead_stays(db, history, routing, slack):
+    decision = _escalation_history(history, db)
+    config = _config(routing, slack=slack, max_reassignments=2, escalate_channel="C0ESC")
+    assert _sweeper(db, config).sweep(LATE).escalated == [LEAD]
+    found = db.conn.execute("SELECT decision_id, kind FROM outbox_items").fetchall()
+    assert found == [(f"sla-{decision}-channel", "notify_slack")]
+    _deliver(db, config)
+    (message,) = slack.messages
+    assert message.channel == "C0ESC" and message.blocks[0]["text"]["text"].startswith("Escalation: Ada Lovelace")
+    assert db.conn.execute("SELECT COUNT(*) FROM analytics_reassignments WHERE reason = 'escalated'").fetchone() == (0,)
