@@ -25,6 +25,7 @@ import math
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,7 @@ class ServedLog:
         self.admin = admin
         self.seen: set[tuple[object, ...]] = set()
         self.arrivals: dict[str, list[float]] = {"default": [], "search": []}
+        self.latency_ms: dict[str, list[tuple[float, float]]] = {"default": [], "search": []}  # (arrival, ms)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -104,11 +106,18 @@ class ServedLog:
                 continue
             self.seen.add(key)
             kind = "search" if item["path"].endswith("/search") else "default"
-            self.arrivals[kind].append((item["at_ms"] - item["latency_ms"]) / 1000)
+            arrival = (item["at_ms"] - item["latency_ms"]) / 1000
+            self.arrivals[kind].append(arrival)
+            self.latency_ms[kind].append((arrival, item["latency_ms"]))
 
     def between(self, kind: str, start: float, end: float) -> list[float]:
         """Sorted arrival times of ``kind`` calls within [start, end] (epoch seconds)."""
         return sorted(at for at in self.arrivals[kind] if start <= at <= end)
+
+    def median_answer_ms(self, kind: str, start: float, end: float) -> float:
+        """The sandbox's median time to answer a ``kind`` call within [start, end]."""
+        times = [ms for at, ms in self.latency_ms[kind] if start <= at <= end]
+        return statistics.median(times) if times else 0.0
 
 
 @dataclass(frozen=True)
@@ -125,20 +134,22 @@ class Phase:
     window_s: float
     refused: int
     limiter_waited_s: float  # pacing: the limiter held calls back (the limit was the bound)
+    answer_ms: float  # the sandbox's median time to answer one call (a CRM's answer time bounds a sequential read)
     engine_bound_s: float  # the fetch thread waited for the engine to take pages (our CPU was the bound)
 
     def report(self) -> str:
-        """The phase's line: calls, rate and its share, windowed share, old measure, 429s."""
+        """The phase's lines: calls, rate and its share, windowed share, old measure, 429s, and what bound it."""
         allowed = self.limit / self.window_s
         rate = self.calls / self.seconds
         windowed, windows = _windowed_share(self.arrivals, self.limit, self.window_s)
         old = _old_share(self.calls, self.seconds, self.limit, self.window_s)
         return (
-            f"{self.name:<12} {self.calls:>6,} {self.kind} calls in {self.seconds:6.1f} s"
-            f" (sync CPU {self.cpu_s:5.1f} s) = {rate:5.2f}/s of {allowed:.1f}/s:"
-            f" rate share {rate / allowed:6.1%}; windowed share {windowed:6.1%}"
-            f" over {windows} complete {self.window_s:g}-s windows (old measure {old:.1%}); 429s: {self.refused};"
-            f" limiter waited {self.limiter_waited_s:.1f} s, fetching waited for the engine {self.engine_bound_s:.1f} s"
+            f"{self.name}: {self.calls:,} {self.kind} calls in {self.seconds:.1f} s (sync CPU {self.cpu_s:.1f} s)"
+            f" = {rate:.2f}/s of {allowed:.1f}/s allowed\n"
+            f"  rate share {rate / allowed:.1%}; windowed share {windowed:.1%} over {windows} complete"
+            f" {self.window_s:g}-s windows (old measure {old:.1%}); 429s: {self.refused}\n"
+            f"  limiter waited {self.limiter_waited_s:.1f} s; fetching waited for the engine"
+            f" {self.engine_bound_s:.1f} s; sandbox median answer {self.answer_ms:.0f} ms"
         )
 
 
@@ -220,6 +231,7 @@ def _phase(
         window_s=10.0 if kind == "default" else 1.0,
         refused=sum(_refused(admin).values()) - refused_before,
         limiter_waited_s=reader.limiter.stats.waited_s - waited_before,
+        answer_ms=served.median_answer_ms(kind, wall_start - 1, wall_end + 1),
         engine_bound_s=sum(stream.engine_bound_s for stream in report.streams),
     )
 
