@@ -78,8 +78,17 @@ def run_rate(
             daemon.wait_ready(120)
             sandbox.admin.set_webhooks(f"{daemon.url}/webhooks/hubspot", WEBHOOK_SECRET, ["email"])
             spy = py_spy(daemon.proc.pid, seconds + 2, profile) if profile else None
+            cpu_before, load_before = cpu_seconds(daemon.proc.pid), os.getloadavg()[0]
+            here_before, wall_before = time.process_time(), time.perf_counter()
             sent = send(sandbox, loaded, rate, seconds)
             time.sleep(3.0)  # let the last leads through
+            cpu = cpu_seconds(daemon.proc.pid) - cpu_before
+            here, wall = time.process_time() - here_before, time.perf_counter() - wall_before
+            print(
+                f"  daemon CPU {cpu:.1f} s for {sent} leads ({1000 * cpu / max(sent, 1):.1f} ms a lead);"
+                f" sandbox + senders (this process) CPU {here:.1f} s in {wall:.1f} s;"
+                f" load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+            )
             if spy is not None:
                 spy.wait()
             daemon.stop()
@@ -89,12 +98,19 @@ def run_rate(
             sandbox.stop()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def py_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
-    """Sample the daemon (all threads, native frames off) for ``seconds`` into ``out`` as collapsed stacks."""
+    """Sample the daemon's GIL holder for ``seconds`` into ``out`` as collapsed stacks (per thread)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     spy = Path(sys.executable).parent / "py-spy"
     command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200"]
-    return subprocess.Popen([*command, "--threads", "--format", "raw", "--output", str(out)], stdout=subprocess.DEVNULL)
+    command += ["--gil", "--threads", "--format", "raw", "--output", str(out)]  # only the GIL holder: CPU, not waits
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
 def without_pacing(loaded: LoadedConfig) -> LoadedConfig:

@@ -43,6 +43,9 @@ from connector.web import webhooks
 
 log = get_logger("leadrelay.daemon")
 HOUSEKEEPING_EVERY_S = 3600.0
+# Leads decided per transaction: small enough that owner writes start while a burst is still being decided,
+# large enough that a commit per batch costs nothing next to the decisions.
+FEED_BATCH = 50
 STOP_FLUSH_S = 10.0  # how long a graceful stop spends delivering due effects before it gives up
 
 
@@ -177,10 +180,11 @@ class Daemon:
         return report
 
     def _route_and_wake(self, deliver: bool) -> PipelineResult:
-        result = self.route_pending()
-        if result.routed and not deliver:
-            self.delivery.wake()  # the delivery thread starts on the effects at once
-        return result
+        def wake(batch: PipelineResult) -> None:
+            if batch.routed:
+                self.delivery.wake()  # the owner lane starts on this batch while the next one is decided
+
+        return self.route_pending(on_batch=None if deliver else wake)
 
     def _observe_limiters(self) -> None:
         """Carry each CRM limiter's counts (shared by its reader and writers) into the metrics."""
@@ -256,11 +260,12 @@ class Daemon:
         with self.route_lock:
             self.pipeline.router.prune(datetime.now(UTC))
 
-    def route_pending(self) -> PipelineResult:
-        """Route every lead waiting in the cache's feed (under the routing lock)."""
+    def route_pending(self, *, on_batch: Callable[[PipelineResult], None] | None = None) -> PipelineResult:
+        """Route every lead waiting in the cache's feed (under the routing lock), ``FEED_BATCH`` per transaction;
+        ``on_batch`` runs after each committed batch."""
         started = time.perf_counter()
         with self.route_lock:
-            result: PipelineResult = self.pipeline.process_pending()
+            result: PipelineResult = self.pipeline.process_pending(batch_size=FEED_BATCH, on_batch=on_batch)
         if result.seen:
             metrics.DECISION_SECONDS.labels(path="feed").observe(time.perf_counter() - started)
             count_routed(result)

@@ -10,9 +10,11 @@ from dataclasses import dataclass, replace
 
 import sqlite_utils
 
+from connector import normalize
 from connector.cache import queries
 from connector.config.root import LeadrelayConfig
 from connector.enrichment.enrich import Enricher, Enrichment
+from connector.errors import InvalidRecordError
 from connector.matching import AccountIndex, AccountMatch, PersonMatch, match_account
 from connector.models import Account, Lead
 from connector.routing.model import RoutingInput
@@ -73,7 +75,7 @@ class Preparer:
 
     def person_lookup(self, lead: Lead) -> PersonMatch | None:
         """The other person with the lead's email, preferring the system of record: account continuity."""
-        if not lead.email:
+        if not lead.email or not others_with_email(self.db, lead):
             return None
         prefer = self.config.crms.system_of_record
         others = [p for p in queries.people_by_email(self.db, lead.email) if p.id != lead.id]
@@ -93,6 +95,21 @@ class Preparer:
         enriched = enrichment.lead
         qualification = decide_with(score_with(enriched, account, self._rules, now_ms), self._rules)
         return Prepared(enriched, match, account, enrichment, qualification)
+
+
+def others_with_email(db: sqlite_utils.Database, lead: Lead) -> bool:
+    """Whether another live person shares the lead's email: one indexed probe, so the usual new lead (nobody
+    else has the address) does not pay for loading people (``queries.people_by_email``)."""
+    if not lead.email:
+        return False
+    try:
+        email = normalize.email(lead.email)
+    except InvalidRecordError:
+        return False
+    row = db.conn.execute(
+        "SELECT 1 FROM cache_people WHERE email = ? AND id != ? AND deleted = 0 LIMIT 1", (email, lead.id)
+    ).fetchone()
+    return row is not None
 
 
 def _max_account_seq(db: sqlite_utils.Database) -> int:

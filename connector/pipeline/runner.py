@@ -9,7 +9,7 @@ the final fallback with the reason; nothing waits silently.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,7 +27,7 @@ from connector.models import Lead, Owner
 from connector.outbox import store as outbox_store
 from connector.pipeline import intake
 from connector.pipeline.act import assignment_for, new_decision_id
-from connector.pipeline.prepare import Prepared, Preparer
+from connector.pipeline.prepare import Prepared, Preparer, others_with_email
 from connector.routing.model import Decision, Snapshot
 from connector.routing.router import Router
 from connector.scoring.nurture import ensure_schema as install_nurture
@@ -81,14 +81,26 @@ class LeadPipeline:
         self.preparer = Preparer(self.db, loaded.config, build_enricher(loaded.config.enrichment, self.db))
 
     # -- the feed -------------------------------------------------------------------------------------------------
-    def process_pending(self, *, max_batches: int | None = None, now: datetime | None = None) -> PipelineResult:
-        """Route every lead that waits in the cache's change feed; returns what was done."""
+    def process_pending(
+        self,
+        *,
+        max_batches: int | None = None,
+        now: datetime | None = None,
+        batch_size: int | None = None,
+        on_batch: Callable[[PipelineResult], None] | None = None,
+    ) -> PipelineResult:
+        """Route every lead that waits in the cache's change feed; returns what was done.
+
+        ``batch_size`` (at most the configured one) caps the leads decided per transaction; ``on_batch`` runs after
+        each committed batch (the daemon wakes its owner writes there, so they start while later batches decide).
+        """
         total = PipelineResult()
         batches = 0
+        size = min(batch_size or self.loaded.config.pipeline.batch_size, self.loaded.config.pipeline.batch_size)
         self.preparer.refresh_accounts()
         while max_batches is None or batches < max_batches:
             cursor = int(intake.get_state(self.db, "feed_seq") or 0)
-            changes = queries.people_changed_since(self.db, cursor, limit=self.loaded.config.pipeline.batch_size)
+            changes = queries.people_changed_since(self.db, cursor, limit=size)
             if not changes:
                 break
             result = self._process([c.lead for c in changes if c.change != "deleted"], now)
@@ -96,6 +108,8 @@ class LeadPipeline:
                 intake.set_state(conn, "feed_seq", str(changes[-1].seq))
             total.merge(result)
             batches += 1
+            if on_batch is not None:
+                on_batch(result)
         return total
 
     def route_leads(
@@ -218,7 +232,7 @@ class LeadPipeline:
         return decisions
 
     def _twins(self, lead: Lead) -> list[Lead]:
-        if not lead.email:
+        if not lead.email or not others_with_email(self.db, lead):
             return []
         return [p for p in queries.people_by_email(self.db, lead.email) if p.crm != lead.crm]
 
