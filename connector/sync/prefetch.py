@@ -81,7 +81,8 @@ class PagePrefetcher(Generic[R]):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.close()
+        # Leaving on SystemExit/KeyboardInterrupt (a second SIGTERM) must be immediate: the thread is a daemon.
+        self.close(JOIN_TIMEOUT_S if exc is None or isinstance(exc, Exception) else 0.0)
 
     def __iter__(self) -> Iterator[tuple[R, Page]]:
         """Pages in request order; re-raises a failed fetch after the pages fetched before it."""
@@ -97,7 +98,7 @@ class PagePrefetcher(Generic[R]):
         """Stop fetching, drop pages not yet taken, and wait for a call in flight (at most ``timeout_s``)."""
         self._stop.set()
         self._drain()
-        if self._thread.is_alive():
+        if self._thread.is_alive() and timeout_s > 0:
             self._thread.join(timeout_s)
         if self._thread.is_alive():  # a daemon thread: its answer is discarded and it ends after that call
             log.warning("sync_prefetch_left_running", thread=self._name, waited_s=timeout_s)

@@ -88,3 +88,22 @@ def test_leaving_early_stops_the_fetch_thread() -> None:
 @pytest.mark.parametrize(("page_size", "depth"), [(100, 8), (200, 4), (2000, 1), (1, 8)])
 def test_about_the_same_number_of_records_are_read_ahead_for_any_page_size(page_size: int, depth: int) -> None:
     assert depth_for(page_size) == depth
+
+
+def test_a_second_signal_leaves_at_once_without_waiting_for_the_call_in_flight() -> None:
+    pages = _list_pages(10)
+    release = threading.Event()
+
+    def slow_fetch(after: str | None) -> Page:
+        if after is not None:
+            release.wait(5)  # the CRM takes its time answering the second page
+        return pages[after]
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), PagePrefetcher(slow_fetch, None, _next, depth=2) as ahead:
+        for _request, _page in ahead:
+            raise KeyboardInterrupt  # what a second SIGINT raises in the consumer
+    elapsed = time.monotonic() - started
+    release.set()
+
+    assert elapsed < 1.0
