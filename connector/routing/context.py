@@ -73,7 +73,7 @@ class RouteContext:
         """``skip`` for each rep, in order: the hot loop of every pool pick.
 
         The checks run in the same order as for one rep (booking, CRM, presence, requirements, caps); CRM and
-        presence come from the pool's roster for this minute, shared by every lead routed in it.
+        presence come from the pool's roster, shared by every lead routed while its verdicts hold.
         """
         excluded, previous = self.excluded, self.input.exclude_owners
         if len(reps) == 1:  # one rep (an account owner, a rule's rep): no roster to share
@@ -99,7 +99,7 @@ class RouteContext:
     def _skips_one_by_one(
         self, reps: Sequence[Rep], requirements: tuple[Requirement, ...], ignore_hours: bool
     ) -> list[Skip | None]:
-        """``skips`` when some member already has this lead (2-to-1) or had it before (an SLA re-route)."""
+        """``skips`` rep by rep: for one rep, or when a member already has this lead (2-to-1) or had it before."""
         presence = PRESENCE.presences(reps, self.local, ignore_hours=ignore_hours)
         excluded, previous = self.excluded, self.input.exclude_owners
         owners, owners_read, known = self.snapshot.owners, self._owners_read, self.owners_known
@@ -119,11 +119,7 @@ class RouteContext:
                 if found is not None:
                     out.append(found)
                     continue
-            verdict = (
-                memoized
-                if memoizable(rep)
-                else presence_skip(rep, local_time(rep, self.now), ignore_hours=ignore_hours)
-            )
+            verdict = memoized if memoizable(rep) else presence_skip(rep, self._exact(rep), ignore_hours=ignore_hours)
             found = verdict or (self._requirement_skip(rep, requirements) if requirements else None)
             if found is not None:
                 out.append(found)

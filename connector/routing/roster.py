@@ -1,11 +1,11 @@
-"""A pool's roster for one minute: each member's CRM and presence verdict, worked out once for every lead in it.
+"""A pool's roster: each member's CRM and presence verdict, worked out once and shared by every lead while it holds.
 
-Within one UTC minute every rep's local minute is fixed (time zone offsets are whole minutes), and a rep's presence
-(active flag, PTO by day, public holidays, working hours) depends only on the rep and that local minute; the CRM
-verdict depends only on the snapshot. So those verdicts hold for every lead routed against the same snapshot in the
-same minute, and only what depends on the lead (exclusions, requirements) or moves with every assignment (caps) is
-left to each decision. Reps with a PTO given to the minute or second, which can begin inside a minute, are
-re-checked on every decision.
+A rep's presence (active flag, PTO by day, public holidays, working hours) depends only on the rep and their local
+date and minute, and the CRM verdict only on the snapshot. So for one snapshot those verdicts hold until the first
+of them can change (the end of someone's working span, the start of someone's next one) or the quarter hour ends
+(when dates and DST offsets can change), and only what depends on the lead (exclusions, requirements) or moves with
+every assignment (caps) is left to each decision. "Outside working hours" names the minute in its reason, so that
+reason is made once per minute; reps with a PTO given to the minute or second are re-checked on every decision.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ PRESENCE = PresenceMemo()
 
 @dataclass(frozen=True)
 class Roster:
-    """Members' verdicts for one minute: None means available as far as CRM and presence go."""
+    """Members' verdicts from ``minute`` until ``until``: None means available as far as CRM and presence go."""
 
     members: Sequence[Rep]  # the members tuple this roster was built for
     snapshot: Snapshot
@@ -72,7 +72,7 @@ def minute_of(now: datetime) -> int:
 def roster(
     reps: Sequence[Rep], snapshot: Snapshot, minute: int, local_of: Callable[[Rep], LocalTime], *, ignore_hours: bool
 ) -> Roster:
-    """The members' verdicts this minute (memoized per members tuple, snapshot and ``ignore_hours``, for as many
+    """The members' roster at ``minute`` (memoized per members tuple, snapshot and ``ignore_hours`` for as many
     minutes as every verdict holds; ``reps`` should be a tuple that lives as long as the config)."""
     key = (id(reps), ignore_hours)
     found = _ROSTERS.get(key)
