@@ -241,6 +241,9 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=120_000, help="contacts backfilled (100 per list call)")
     parser.add_argument("--changed", type=int, default=60_000, help="contacts created before the incremental pass")
     parser.add_argument("--plan", choices=sorted(HUBSPOT_PLAN_LIMITS), default="professional")
+    parser.add_argument(
+        "--latency", default=None, help="added to every HubSpot answer, like a real network (e.g. 150ms, 100-300ms)"
+    )
     args = parser.parse_args()
     configure(json=True, level="WARNING")
     burst, _daily = HUBSPOT_PLAN_LIMITS[args.plan]
@@ -253,13 +256,19 @@ def main() -> None:
         reader = HubSpotReader(config)
         engine = SyncEngine(open_cache(Path(tmp) / "cache.sqlite"), [reader])
         admin.set_limits(args.plan)  # fresh counters: seeding does not count
+        if args.latency:
+            admin.set_faults(f"hubspot:latency={args.latency}")
         with ServedLog(admin) as served:
             backfill = _phase("backfill", "default", engine, reader, admin, served, burst)
             _seed(admin, _contacts(args.changed, prefix="new"))  # changes for the incremental pass to find
             incremental = _phase("incremental", "search", engine, reader, admin, served, config.search_per_second)
         refused = _refused(admin)
 
-    print(f"plan={args.plan} contacts={args.contacts:,} changed={args.changed:,} load average {os.getloadavg()[0]:.2f}")
+    latency = f" latency={args.latency}" if args.latency else ""
+    print(
+        f"plan={args.plan} contacts={args.contacts:,} changed={args.changed:,}{latency}"
+        f" load average {os.getloadavg()[0]:.2f}"
+    )
     print(backfill.report())
     print(incremental.report())
     print(f"429s in all: {sum(refused.values())} {refused or ''}")
