@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,8 @@ def run_rate(
             if spy is not None:
                 spy.wait()
             daemon.stop()
+            if profile is not None:  # the daemon's JSON log (batch sizes and call times) next to its profile
+                shutil.copy(Path(tmp) / "daemon.log", profile.with_suffix(".log"))
             return waits(connect(loaded.config.database), sent)
         finally:
             daemon.kill()
@@ -152,23 +155,39 @@ def waits(db: sqlite_utils.Database, sent: int) -> list[float]:
         " USING (decision_id) WHERE i.kind = 'set_owner' AND i.state = 'done'"
     ).fetchall()
     out: list[float] = []
+    arrivals: list[tuple[float, float]] = []
     stages: dict[str, list[float]] = {"received -> cached": [], "cached -> decided": [], "decided -> owner written": []}
     for payload, done_at, decided_at in rows:
         native = json.loads(payload)["lead"]["native_id"]
         if native not in received:
             continue
         out.append(float(done_at) - received[native])
+        arrivals.append((received[native], out[-1]))
         stages["decided -> owner written"].append(float(done_at) - float(decided_at))
         if native in cached:  # synced_ms is the last write: a later sync pass may have touched the row again
             stages["received -> cached"].append(cached[native] - received[native])
             stages["cached -> decided"].append(float(decided_at) - cached[native])
     print(f"  sent {sent}, webhook events stored {len(received)}, owners written {len(out)}")
+    print_trend(arrivals)
     for name, values in stages.items():
         if values:
             values.sort()
             p95 = values[min(len(values) - 1, int(0.95 * len(values)))]
             print(f"  {name}: median {1000 * statistics.median(values):.0f} ms, p95 {1000 * p95:.0f} ms")
     return out
+
+
+def print_trend(arrivals: list[tuple[float, float]], parts: int = 4) -> None:
+    """p95 per quarter of the run by arrival: a daemon that keeps up shows no growth from quarter to quarter."""
+    if len(arrivals) < parts * 5:
+        return
+    arrivals.sort()
+    size = len(arrivals) // parts
+    figures = []
+    for i in range(parts):
+        chunk = sorted(w for _, w in arrivals[i * size : (i + 1) * size])
+        figures.append(f"{1000 * chunk[min(len(chunk) - 1, int(0.95 * len(chunk)))]:.0f}")
+    print(f"  p95 by quarter of the run (ms): {' / '.join(figures)}")
 
 
 def report(rate: float, waits: list[float]) -> None:

@@ -124,11 +124,13 @@ class OutboxWorker:
         )
         if not jobs:
             return 0
+        started = time.perf_counter()
         outcomes = self._perform(performer, jobs)
+        performed_s = time.perf_counter() - started
         settled = store.complete(
             self.db, self.worker_id, list(zip((j.item for j in jobs), outcomes, strict=True)), self.policy
         )
-        self._log_batch(performer, jobs, outcomes, settled)
+        self._log_batch(performer, jobs, outcomes, settled, performed_s)
         if self.after_batch is not None:
             self.after_batch()
         return len(jobs)
@@ -146,12 +148,24 @@ class OutboxWorker:
         return outcomes
 
     def _log_batch(
-        self, performer: Performer, jobs: list[Job], outcomes: list[Outcome], settled: list[store.Settled]
+        self,
+        performer: Performer,
+        jobs: list[Job],
+        outcomes: list[Outcome],
+        settled: list[store.Settled],
+        performed_s: float,
     ) -> None:
         states: dict[str, int] = {}
         for s in settled:
             states[s.state.value] = states.get(s.state.value, 0) + 1
-        log.info("outbox_batch_delivered", kind=performer.kind.value, target=performer.target, size=len(jobs), **states)
+        log.info(
+            "outbox_batch_delivered",
+            kind=performer.kind.value,
+            target=performer.target,
+            size=len(jobs),
+            seconds=round(performed_s, 4),
+            **states,
+        )
         for job, outcome, filed in zip(jobs, outcomes, settled, strict=True):
             if filed.state in (ItemState.DEAD, ItemState.CONFLICT):
                 log.warning(

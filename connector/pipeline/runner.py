@@ -129,6 +129,7 @@ class LeadPipeline:
         done = intake.handled(self.db, [lead.id for lead in leads])
         result = PipelineResult(seen=len(leads))
         to_route: list[Prepared] = []
+        to_nurture: list[Prepared] = []
         for lead in leads:
             if lead.id in done:
                 continue
@@ -140,11 +141,10 @@ class LeadPipeline:
             if prepared is None:
                 result.failed += 1
                 continue
-            if prepared.qualification.routed:
-                to_route.append(prepared)
-            else:
-                self._nurture(prepared, now_ms)
-                result.nurtured += 1
+            (to_route if prepared.qualification.routed else to_nurture).append(prepared)
+        if to_nurture:
+            self._nurture(to_nurture, now_ms)
+            result.nurtured += len(to_nurture)
         if to_route:
             decisions = self._route(to_route, owners, moment, write_back=write_back)
             result.decisions.extend(decisions)
@@ -180,11 +180,13 @@ class LeadPipeline:
                 intake.mark(conn, lead, "failed", f"{type(exc).__name__}: {exc}", now_ms=now_ms)
             return None
 
-    def _nurture(self, prepared: Prepared, now_ms: int) -> None:
-        with transaction(self.db) as conn:  # the nurture row and the pipeline's mark commit together
-            write_nurture(conn, prepared.lead, prepared.qualification.score, now_ms=now_ms)
-            intake.mark(conn, prepared.lead, "nurture", prepared.qualification.reason, now_ms=now_ms)
-        log.info("lead_nurtured", lead_id=prepared.lead.id, grade=prepared.qualification.score.grade)
+    def _nurture(self, batch: list[Prepared], now_ms: int) -> None:
+        with transaction(self.db) as conn:  # nurture rows and the pipeline's marks commit together, once per batch
+            for prepared in batch:
+                write_nurture(conn, prepared.lead, prepared.qualification.score, now_ms=now_ms)
+                intake.mark(conn, prepared.lead, "nurture", prepared.qualification.reason, now_ms=now_ms)
+        for prepared in batch:
+            log.info("lead_nurtured", lead_id=prepared.lead.id, grade=prepared.qualification.score.grade)
 
     def _route(
         self, batch: list[Prepared], owners: dict[str, Owner], moment: datetime, *, write_back: bool = True
