@@ -166,6 +166,31 @@ def pick_weighted(
     return best
 
 
+def pick_round_robin(
+    view: LedgerView, pool: str, reps: Sequence[str], weights: Sequence[float], standing: Sequence[LedgerEntry]
+) -> str:
+    """``pick_weighted`` when every contender is eligible (no one accruing while away): the common case, on plain
+    lists and in one pass per step, since it runs for every pick. Same arithmetic, same ties, same ledger changes.
+    """
+    total = sum(weights)
+    scores = [entry.credit + weight / total for weight, entry in zip(weights, standing, strict=True)]
+    best = max(scores)
+    # Within a hair of the best counts as level, so float noise (thirds, sevenths...) never decides a tie.
+    level = [i for i, score in enumerate(scores) if score >= best - 1e-6]
+    chosen = reps[level[0] if len(level) == 1 else min(level, key=lambda i: (-weights[i], reps[i]))]
+    entries, changes, new = view._entries, view._changes, tuple.__new__
+    for rep, weight, entry in zip(reps, weights, standing, strict=True):
+        share = weight / total
+        won = 1 if rep == chosen else 0
+        credit = entry.credit + share - won
+        key = (pool, rep)
+        entries[key] = new(LedgerEntry, (credit, entry.expected + share, entry.assigned + won))
+        change = new(CreditChange, (pool, rep, credit, share, won))
+        prev = changes.get(key)
+        changes[key] = change if prev is None else _combined(prev, change)
+    return chosen
+
+
 def pick_least_loaded(
     view: LedgerView,
     pool: str,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from connector.config.routing import Pool, Rep, RoutingConfig
 from connector.routing.availability import Skip
 from connector.routing.context import RouteContext
-from connector.routing.ledger import Contender, pick_least_loaded, pick_weighted
+from connector.routing.ledger import Contender, pick_least_loaded, pick_round_robin, pick_weighted
 from connector.routing.model import Candidate, LedgerEntry
 
 _AWAY = frozenset({"pto", "holiday"})  # absences that accrue credit under the catch_up policy
@@ -97,6 +97,16 @@ def _pick(
 ) -> Rep:
     catch_up = ctx.config.fairness.pto_return == "catch_up"
     least_loaded = pool is not None and pool.strategy == "least_loaded"
+    if not catch_up and not least_loaded:
+        eligible = [i for i, skip in enumerate(skips) if skip is None]
+        key = pick_round_robin(
+            ctx.view,
+            ledger_name,
+            [members[i].email for i in eligible],
+            [members[i].weight for i in eligible],
+            [standing[i] for i in eligible],
+        )
+        return ctx.config.reps_by_key[key]
     contenders, their_standing = [], []
     new = tuple.__new__
     for rep, skip, entry in zip(members, skips, standing, strict=True):
