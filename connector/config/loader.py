@@ -2,7 +2,9 @@
 
 Values may reference the environment, ``${HUBSPOT_TOKEN}`` or ``${HUBSPOT_TOKEN:-default}``, or a file,
 ``${file:/run/secrets/hubspot_token}`` (container secrets). References are resolved before validation so that
-secrets never sit in the file itself; the resolved values live only in memory, typed as ``SecretStr``.
+secrets never sit in the file itself; the resolved values live only in memory, typed as ``SecretStr``. A value that
+resolves to nothing at all (``${SLACK_CHANNEL:-}`` with the variable unset or empty) is left unset, as if the key
+were absent, so an optional setting is never switched on with an empty string.
 """
 
 from __future__ import annotations
@@ -72,7 +74,8 @@ def _interpolate(value: Any, env: Mapping[str, str], source: str, loc: tuple[Any
     if isinstance(value, list):
         return [_interpolate(v, env, source, (*loc, i)) for i, v in enumerate(value)]
     if isinstance(value, str) and "${" in value:
-        return _REFERENCE.sub(lambda m: _resolve(m, env, source, loc), value)
+        resolved = _REFERENCE.sub(lambda m: _resolve(m, env, source, loc), value)
+        return resolved if resolved.strip() else None
     return value
 
 
