@@ -2,7 +2,8 @@
 
 The owner lane delivers only ``set_owner`` effects: woken after each routing batch, it writes the owners of the
 whole batch (one batch read and one batch update per 100 in HubSpot) without waiting behind tasks or Slack nudges;
-its two workers let a batch decided while the other waits on the CRM go out at once, not a round trip later.
+its two workers let a batch decided while the other waits on the CRM go out at once, not a round trip later
+(one worker when the CRM calls are paced: under a rate budget, fewer and fuller batches are what keeps up).
 The follow-up lane delivers tasks and notifications; they wait on their owner write anyway (``store.claim``), so
 the owner lane wakes it after each batch, and it spaces its passes by ``FOLLOW_UP_PASS_S`` so its batches gather
 (fewer CRM calls per lead, which leaves the rate budget to owner writes and webhook reads). Leases make several
@@ -12,15 +13,16 @@ workers on one outbox safe: an item is claimed by one worker at a time.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 
 from connector.config.actions import OutboxConfig
 from connector.db import connect
 from connector.outbox import EffectKind, OutboxWorker, Performer
 
-FOLLOW_UP_PASS_S = 0.25  # tasks and nudges are not latency-critical: a quarter second gathers several leads
+FOLLOW_UP_PASS_S = 1.0  # tasks and nudges are not latency-critical: a second gathers a batch (one CRM call)
 FOLLOW_UP_KINDS = frozenset(EffectKind) - {EffectKind.SET_OWNER}
-OWNER_WORKERS = 2  # one can claim fresh decisions while the other waits on the CRM
+OWNER_WORKERS = 2  # one can claim fresh decisions while the other waits on the CRM (1 when calls are paced)
 
 
 class DeliveryLanes:
@@ -33,12 +35,21 @@ class DeliveryLanes:
         policy: OutboxConfig,
         *,
         owner_workers: int = OWNER_WORKERS,
+        owner_cycle_s: float = 0.0,
     ) -> None:
         found = list(performers)
         self._dbs = [connect(database) for _ in range(owner_workers + 1)]
-        self.follow_up = OutboxWorker(self._dbs[0], found, policy, kinds=FOLLOW_UP_KINDS, min_pass_s=FOLLOW_UP_PASS_S)
+        follow_up_s = max(FOLLOW_UP_PASS_S, owner_cycle_s)
+        self.follow_up = OutboxWorker(self._dbs[0], found, policy, kinds=FOLLOW_UP_KINDS, min_pass_s=follow_up_s)
         self.owner_lane = [
-            OutboxWorker(db, found, policy, kinds={EffectKind.SET_OWNER}, after_batch=self.follow_up.wake)
+            OutboxWorker(
+                db,
+                found,
+                policy,
+                kinds={EffectKind.SET_OWNER},
+                after_batch=self.follow_up.wake,
+                min_pass_s=owner_cycle_s,  # paced: owner writes gather for one cycle (``pacing.cycle_seconds``)
+            )
             for db in self._dbs[1:]
         ]
         self._threads: list[threading.Thread] = []
@@ -67,11 +78,12 @@ class DeliveryLanes:
             worker.wake()
 
     def stop(self, join_s: float) -> None:
-        """Let each worker finish the batch in hand, then join them (at most ``join_s`` each)."""
+        """Let each worker finish the batch in hand, then join them (``join_s`` for all of them together)."""
         for worker in [*self.owner_lane, self.follow_up]:
             worker.stop()
+        deadline = time.monotonic() + join_s
         for thread in self._threads:
-            thread.join(join_s)
+            thread.join(max(0.0, deadline - time.monotonic()))
         self._threads = []
 
     def close(self) -> None:

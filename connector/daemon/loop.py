@@ -28,8 +28,9 @@ from connector.analytics.jobs import schedule_jobs as schedule_analytics_jobs
 from connector.config.loader import LoadedConfig
 from connector.crm import CrmReader
 from connector.daemon import heartbeat
-from connector.daemon.delivery import DeliveryLanes
+from connector.daemon.delivery import OWNER_WORKERS, DeliveryLanes
 from connector.daemon.jobs import JobBook, JobSpec, PeopleStreams
+from connector.daemon.pacing import cycle_seconds
 from connector.daemon.reload import ConfigWatcher
 from connector.daemon.webhook_intake import WebhookIntake
 from connector.db import connect
@@ -75,7 +76,14 @@ class Daemon:
         self.route_db = connect(loaded.config.database)
         parts = parts if parts is not None else build_crm_parts(loaded.config)
         self.relay = Relay.open(loaded, parts=parts, should_stop=self.stopping.is_set, route_db=self.route_db)
-        self.delivery = DeliveryLanes(str(loaded.config.database), parts.performers, loaded.config.actions.outbox)
+        cycle = cycle_seconds(r.limiter for r in parts.readers)  # 0 unless the CRM calls are paced
+        self.delivery = DeliveryLanes(
+            str(loaded.config.database),
+            parts.performers,
+            loaded.config.actions.outbox,
+            owner_workers=1 if cycle else OWNER_WORKERS,
+            owner_cycle_s=cycle,
+        )
         heartbeat.install(self.relay.db)
         webhooks.install(self.relay.db)
         self.engines: dict[str, SyncEngine] = {r.crm: self._engine(r) for r in parts.readers}
@@ -91,6 +99,8 @@ class Daemon:
             by_id=next((p for p in parts.people_by_id if p.crm == "hubspot"), None),
             search=partial(self.sync, "hubspot", people_only=True) if "hubspot" in self.people_engines else None,
             should_stop=self.stopping.is_set,
+            min_read_s=cycle,
+            wait=self.stopping.wait,
         )
         self._schedule_builtin_jobs()
 
@@ -265,7 +275,9 @@ class Daemon:
         ``on_batch`` runs after each committed batch."""
         started = time.perf_counter()
         with self.route_lock:
-            result: PipelineResult = self.pipeline.process_pending(batch_size=FEED_BATCH, on_batch=on_batch)
+            result: PipelineResult = self.pipeline.process_pending(
+                batch_size=FEED_BATCH, on_batch=on_batch, should_stop=self.stopping.is_set
+            )
         if result.seen:
             metrics.DECISION_SECONDS.labels(path="feed").observe(time.perf_counter() - started)
             count_routed(result)

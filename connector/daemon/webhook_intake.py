@@ -62,20 +62,27 @@ class WebhookIntake:
         search: Callable[[], SyncReport] | None,
         should_stop: Callable[[], bool] = lambda: False,
         clock: Callable[[], float] = time.time,
+        min_read_s: float = 0.0,
+        wait: Callable[[float], object] = time.sleep,
     ) -> None:
         self.db = db
         self.by_id = by_id
         self.search = search
         self.should_stop = should_stop
         self.clock = clock
+        self.min_read_s = min_read_s  # paced CRM: reads by id at most this often, gathering the events meanwhile
+        self.wait = wait  # the daemon's stop event's wait: a stop cuts the gathering short
         self._tried: set[str] = set()  # events whose contacts were read by id once (the retries are searches)
         self._searched_at = 0.0
+        self._read_at = 0.0
 
     def turn(self) -> IntakeReport:
         """Read, cache and mark what the waiting events need; returns counts (``fresh`` > 0 means new work)."""
         events = webhooks.waiting(self.db)
         if not events or self.should_stop():
             return IntakeReport()
+        if self._gather():
+            events = webhooks.waiting(self.db)  # what arrived while the read waited for its cycle
         untried = [e for e in events if e.dedup_key not in self._tried]
         done = self._settle_untried(untried)
         left = [e for e in events if e.dedup_key not in done]
@@ -84,13 +91,24 @@ class WebhookIntake:
         searched, found = self._search_fallback(left, newly_missed=newly_missed)
         return IntakeReport(fresh=len(untried), done=len(done) + found, searched=searched)
 
+    def _gather(self) -> bool:
+        """Paced: wait out the rest of the read cycle so the events arriving meanwhile share the read."""
+        remaining = self._read_at + self.min_read_s - self.clock()
+        if self.min_read_s <= 0 or remaining <= 0:
+            return False
+        self.wait(remaining)
+        return True
+
     def _settle_untried(self, untried: list[WebhookEvent]) -> set[str]:
         """Read the contacts of never-tried events; cache them and mark their events (and no-read events) done."""
         if not untried:
             return set()
         no_crm = self.by_id is None and self.search is None  # HubSpot is not configured: nothing to read
         wanted = [] if no_crm else [e for e in untried if needs_read(e)]
-        found = self._read([e.object_id for e in wanted]) if wanted and self.by_id is not None else PeopleRead()
+        found = PeopleRead()
+        if wanted and self.by_id is not None:
+            self._read_at = self.clock()
+            found = self._read([e.object_id for e in wanted])
         got = {r.lead.native_id for r in found.records}
         wanted_keys = {e.dedup_key for e in wanted}
         done = [e for e in untried if e.dedup_key not in wanted_keys or e.object_id in got]

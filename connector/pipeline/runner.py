@@ -88,17 +88,19 @@ class LeadPipeline:
         now: datetime | None = None,
         batch_size: int | None = None,
         on_batch: Callable[[PipelineResult], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> PipelineResult:
         """Route every lead that waits in the cache's change feed; returns what was done.
 
         ``batch_size`` (at most the configured one) caps the leads decided per transaction; ``on_batch`` runs after
-        each committed batch (the daemon wakes its owner writes there, so they start while later batches decide).
+        each committed batch (the daemon wakes its owner writes there, so they start while later batches decide);
+        ``should_stop`` is asked between batches (a stopping daemon finishes the batch in hand, not the backlog).
         """
         total = PipelineResult()
         batches = 0
         size = min(batch_size or self.loaded.config.pipeline.batch_size, self.loaded.config.pipeline.batch_size)
         self.preparer.refresh_accounts()
-        while max_batches is None or batches < max_batches:
+        while (max_batches is None or batches < max_batches) and not should_stop():
             cursor = int(intake.get_state(self.db, "feed_seq") or 0)
             changes = queries.people_changed_since(self.db, cursor, limit=size)
             if not changes:
