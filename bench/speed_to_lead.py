@@ -3,10 +3,17 @@
 Starts the sandbox (seeded portal, HubSpot webhooks signed v3 to the daemon) and a Slack stand-in in this
 process, and the daemon as deployed (``leadrelay run`` in its own process) with polling off (an hour), then
 creates inbound HubSpot contacts at each rate for a while and reports, per routed lead, the time from the webhook
-event's arrival (its stored ``received_at``) to its ``set_owner`` effect being done, as p50/p95/p99.
+event's arrival (its stored ``received_at``) to its ``set_owner`` effect being done, as p50/p95/p99, with the
+stages (received -> cached -> decided -> owner written), the p95 per quarter of the run (growth means the daemon
+falls behind), the daemon's CPU per lead and the load average.
+
+The daemon paces its HubSpot calls to the professional plan (190 per 10 s) as deployed; ``--pacing off`` sets
+``limits_enabled: false`` (the sandbox's own limits are ``--limits``, off by default). ``--profile DIR`` samples
+the daemon with py-spy (the GIL holder, per thread, collapsed stacks) and keeps its JSON log there.
 
     python bench/speed_to_lead.py                       # 10 and 100 leads/s, 20 s each
     python bench/speed_to_lead.py --rates 10 --seconds 30 --limits professional
+    python bench/speed_to_lead.py --rates 100 --seconds 10 --pacing off --profile /tmp/prof
 """
 
 from __future__ import annotations
