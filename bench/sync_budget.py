@@ -3,6 +3,9 @@
 The sandbox runs in its own process with a plan's real limits (professional: 190 calls per rolling 10 s, search
 5 per rolling second) and is seeded with contacts. A backfill (list calls), then an incremental pass over contacts
 created after it (search calls), run with leadrelay's own pacing on. Each phase should last a minute or more.
+The changes carry distinct modified stamps over the last minute, as edits do; ``--tied`` seeds them in bulk
+batches of 20,000 sharing one stamp each (the sandbox answers the keyset query inside such a run far slower).
+``--latency 150ms`` adds a network-like answer time to every call.
 
 Two measures per phase, both against what a perfect client could do:
 
@@ -14,7 +17,7 @@ Two measures per phase, both against what a perfect client could do:
 
 Goals: >= 90% of the allowed rate used in both phases, and no 429.
 
-    python bench/sync_budget.py --contacts 120000 --changed 60000 --plan professional
+    python bench/sync_budget.py --contacts 120000 --changed 60000 --plan professional [--tied] [--latency 150ms]
 """
 
 from __future__ import annotations
@@ -204,6 +207,25 @@ def _refused(admin: SandboxAdmin) -> dict[str, int]:
     return dict(admin.get_limits()["counters"]["refused"])
 
 
+def _seed_changes(admin: SandboxAdmin, count: int, *, after_ms: int, tied: bool) -> None:
+    """Contacts for the incremental pass, modified after ``after_ms``: one after another over the last minute, as
+    edits arrive (default), or in bulk, each seeding batch of 20,000 sharing one stamp (``tied``)."""
+    records = _contacts(count, prefix="new")
+    if tied:
+        _seed(admin, records)
+        return
+    end = int(time.time() * 1000) - 1000  # before the pass starts: the pass reads up to its own start
+    start = max(after_ms + 1, end - 60_000)
+    for i, record in enumerate(records):
+        record["created_ms"] = start + (end - start) * i // max(1, count)
+    admin.freeze_clock(start - 1)  # a record's modified stamp is the later of its creation and the sandbox's now
+    try:
+        _seed(admin, records)
+    finally:  # back to real time: unfreezing alone would run on from the frozen instant, a minute behind
+        admin.freeze_clock(int(time.time() * 1000))
+        admin.unfreeze_clock()
+
+
 def _seed(admin: SandboxAdmin, records: list[dict[str, object]]) -> None:
     for start in range(0, len(records), 20_000):
         admin.seed(records[start : start + 20_000])
@@ -242,6 +264,9 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=60_000, help="contacts created before the incremental pass")
     parser.add_argument("--plan", choices=sorted(HUBSPOT_PLAN_LIMITS), default="professional")
     parser.add_argument(
+        "--tied", action="store_true", help="changes in bulk batches of 20,000 sharing one modified stamp each"
+    )
+    parser.add_argument(
         "--latency", default=None, help="added to every HubSpot answer, like a real network (e.g. 150ms, 100-300ms)"
     )
     args = parser.parse_args()
@@ -259,12 +284,13 @@ def main() -> None:
         if args.latency:
             admin.set_faults(f"hubspot:latency={args.latency}")
         with ServedLog(admin) as served:
+            backfill_started_ms = int(time.time() * 1000)
             backfill = _phase("backfill", "default", engine, reader, admin, served, burst)
-            _seed(admin, _contacts(args.changed, prefix="new"))  # changes for the incremental pass to find
+            _seed_changes(admin, args.changed, after_ms=backfill_started_ms, tied=args.tied)
             incremental = _phase("incremental", "search", engine, reader, admin, served, config.search_per_second)
         refused = _refused(admin)
 
-    latency = f" latency={args.latency}" if args.latency else ""
+    latency = (f" latency={args.latency}" if args.latency else "") + (" tied" if args.tied else "")
     print(
         f"plan={args.plan} contacts={args.contacts:,} changed={args.changed:,}{latency}"
         f" load average {os.getloadavg()[0]:.2f}"

@@ -6,8 +6,9 @@
   ``hs_lastmodifieddate``), sorted by it then ``hs_object_id``, as a keyset: every page is a new query starting
   after the last (stamp, id) seen, bounded above by the pass's start. The 10,000-result cap never applies, and a
   run of equal stamps across a page boundary is continued by id, not skipped. When the last page ended on a stamp
-  only its last record had, the next query is the plain range ``stamp >= last`` (one filter group, which a search
-  index answers far faster than the two-group keyset) and that one record, seen again, is dropped here.
+  few of its records (and none before it) had, the next query is the plain range ``stamp >= last`` instead (one
+  filter group, which a search index answers far faster than the two-group keyset) and the few records seen
+  again are dropped here; inside long runs of equal stamps the keyset is used.
 * Deletions: the ``archived=true`` list. Owners: both owner lists in full every pass (a few hundred at most).
 
 Calls go through the portal's limiter (burst window, search window, daily read share) and the retry policy.
@@ -35,6 +36,8 @@ from connector.retry import RetryPolicy
 from connector.sync.streams import Stream, hubspot_streams
 
 _OWNER_LISTS = ("live", "archived")  # owners are read as two lists; the list cursor says which and where
+# The plain range re-reads the records at the last stamp: worth it while they are at most a tenth of a page.
+PLAIN_MAX_TIES_DIVISOR = 10
 
 
 class HubSpotReader:
@@ -60,8 +63,8 @@ class HubSpotReader:
         self.limiter = limiter or build_limiter(config)
         self.retry = retry or RetryPolicy.from_config(config.retry)
         self._streams = hubspot_streams(page_size=config.page_size, search_page_size=config.search_page_size)
-        # stream -> the last position a changes page ended on, when no other record seen shares its stamp
-        self._ended_alone: dict[str, Position] = {}
+        # stream -> where the last changes page ended, when "stamp >= it" re-reads only a few records seen
+        self._plain_after: dict[str, Position] = {}
 
     def streams(self) -> tuple[Stream, ...]:
         """Owners, companies, contacts."""
@@ -92,8 +95,8 @@ class HubSpotReader:
         from hubspot.crm.objects import PublicObjectSearchRequest
 
         assert stream.cursor_field is not None
-        # After a page that ended alone on its stamp, "stamp >= it" is the same set plus that one record.
-        plain = bool(since.native_id) and self._ended_alone.get(stream.key) == since
+        # "stamp >= since" is the keyset's set plus the few records at that stamp already seen (dropped below).
+        plain = bool(since.native_id) and self._plain_after.get(stream.key) == since
         lower = Position(since.modified_ms) if plain else since
         request = PublicObjectSearchRequest(
             filter_groups=_keyset_groups(stream.cursor_field, lower, until_ms),
@@ -113,24 +116,24 @@ class HubSpotReader:
         answered = self._page(body, stream.cursor_field).records
         records = tuple(r for r in answered if r.position > since) if plain else answered
         if plain and not records and len(answered) >= stream.changes_page_size:  # late-indexed ties: ask by keyset
-            self._ended_alone.pop(stream.key, None)
+            self._plain_after.pop(stream.key, None)
             return self.changes_page(stream, since, until_ms)
         self._remember_end(stream, since, records)
         records = self._with_associations(stream, records) if stream.associations else records
         return Page(records, None, more=len(answered) >= stream.changes_page_size)
 
     def _remember_end(self, stream: Stream, since: Position, records: tuple[RawRecord, ...]) -> None:
-        """Note the page's last position when no other record on the page (or before it) shares its stamp."""
-        last = records[-1] if records else None
-        alone = (
-            last is not None
-            and last.modified_ms != since.modified_ms
-            and (len(records) == 1 or records[-2].modified_ms != last.modified_ms)
-        )
-        if last is not None and alone:
-            self._ended_alone[stream.key] = last.position
-        else:
-            self._ended_alone.pop(stream.key, None)
+        """Allow the plain range next when the page's last stamp is shared by few records, all on this page."""
+        self._plain_after.pop(stream.key, None)
+        if not records:
+            return
+        last = records[-1]
+        run = 0  # records at the last stamp, counted back from the end of the page
+        while run < len(records) and records[-1 - run].modified_ms == last.modified_ms:
+            run += 1
+        started_here = run < len(records) or last.modified_ms != since.modified_ms
+        if started_here and run <= max(1, stream.changes_page_size // PLAIN_MAX_TIES_DIVISOR):
+            self._plain_after[stream.key] = last.position
 
     def _with_associations(self, stream: Stream, records: tuple[RawRecord, ...]) -> tuple[RawRecord, ...]:
         """Search answers carry no associations: one v4 batch read per associated type fills them in."""
