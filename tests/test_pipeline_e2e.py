@@ -12,6 +12,7 @@ from adapters.sandbox.generate import iter_seed
 from adapters.sandbox.inbound import InboundStream
 from adapters.slack.standin import SlackStandIn
 from connector.cache import iter_owners
+from connector.db import connect
 from connector.demo import FormClients, write_demo_config
 from connector.relay import Relay
 
@@ -121,3 +122,25 @@ def test_scores_reach_the_rules_fast_track_leads_go_to_account_executives(world)
     fast = [owner for owner, step, outcome, _ in rows if outcome == "fast_track" and step == "rules"]
     assert fast, "the inbound mix has high-fit, high-activity leads"
     assert all(reps[owner].role == "AE" for owner in fast)
+
+
+def test_the_feed_is_decided_in_small_batches_each_committed_before_the_next(world, tmp_path):
+    """The daemon's shape: owner writes start after the first batch; a stop is honoured between batches."""
+    relay, created = world
+    relay.engine.run_pass()  # the inbound leads reach the cache's feed
+    other = connect(tmp_path / "leadrelay.sqlite")  # what another process (a restart) would see
+    batches: list[int] = []
+    cursors: list[int] = []
+
+    def committed(result) -> None:
+        batches.append(result.seen)
+        cursors.append(int(other.conn.execute("SELECT value FROM pipeline_state WHERE key = 'feed_seq'").fetchone()[0]))
+
+    first = relay.pipeline.process_pending(batch_size=7, on_batch=committed, should_stop=lambda: len(batches) == 2)
+    assert batches == [7, 7] and first.seen == 14, "stopped between batches, not mid-batch"
+    relay.pipeline.process_pending(batch_size=7, on_batch=committed)
+    other.conn.close()
+    assert all(n <= 7 for n in batches) and cursors == sorted(set(cursors)), "each batch committed before the next"
+    ids = {f"hubspot:contacts:{n}" if crm == "hubspot" else f"salesforce:Lead:{n}" for crm, n in created}
+    handled = {row[0] for row in relay.db.conn.execute("SELECT lead_id FROM pipeline_leads")}
+    assert ids <= handled
