@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from connector.crm import Page
 from connector.logs import get_logger
@@ -92,7 +92,7 @@ class PagePrefetcher(Generic[R]):
                 return
             if isinstance(item, _Failed):
                 raise item.error
-            yield item  # type: ignore[misc]  # the queue holds (request, page) pairs besides the markers
+            yield cast("tuple[R, Page]", item)  # besides the two markers, the queue holds (request, page) pairs
 
     def close(self, timeout_s: float = JOIN_TIMEOUT_S) -> None:
         """Stop fetching, drop pages not yet taken, and wait for a call in flight (at most ``timeout_s``)."""
