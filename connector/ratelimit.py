@@ -148,9 +148,14 @@ class DailyBudget:
         if used is not None:
             self.used = max(0, used)
 
-    def lift(self) -> None:
-        """An operator lifted the pause by hand: forget that the CRM said the budget was spent (our count stays)."""
+    def lift(self) -> bool:
+        """Forget that the CRM said the budget was spent (an operator lifted the pause; our count stays).
+
+        True when that pause was still in force.
+        """
+        in_force = self.exhausted_until is not None and self._wall() < self.exhausted_until
         self.exhausted_until = None
+        return in_force
 
     def mark_exhausted(self, resume_at: float | None = None) -> float:
         """The CRM refused for budget: pause until ``resume_at`` (default next UTC midnight); returns it."""

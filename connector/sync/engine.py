@@ -96,7 +96,6 @@ class SyncEngine:
         self.progress = progress or NullProgress()
         self.now_ms = now_ms
         self.should_stop = should_stop
-        self._paused: dict[str, float] = {}  # crm -> resume_at of the budget pauses this engine recorded
 
     # -- a pass --------------------------------------------------------------------------------------------------
     def run_pass(self, *, full: bool = False) -> SyncReport:
@@ -115,8 +114,10 @@ class SyncEngine:
             report.paused[crm] = pause[0]
             log.warning("crm_paused", crm=crm, resume_at=pause[0], reason=pause[1])
             return
-        if self._paused.pop(crm, None) is not None:  # our pause is gone early: lifted by hand (`sync resume`)
-            reader.limiter.budget.lift()
+        # A spent budget met by a sync is recorded as a pause; none on record while the limiter remembers one means
+        # an operator lifted it (`leadrelay sync resume`), whichever engine sharing this reader recorded it. (One
+        # met by a writer costs the next sync a single call, which meets it again and records the pause.)
+        if reader.limiter.budget.lift():
             log.info("crm_pause_lifted", crm=crm)
         if full:
             with transaction(self.db) as conn:
@@ -135,7 +136,7 @@ class SyncEngine:
             resume_at = exc.resume_at or time.time() + 3600
             with transaction(self.db) as conn:
                 cursors.pause(conn, crm, resume_at, exc.message)
-            report.paused[crm] = self._paused[crm] = resume_at
+            report.paused[crm] = resume_at
             log.error("crm_budget_exhausted", crm=crm, resume_at=resume_at, reason=exc.message)
         except (FatalError, LeadrelayError) as exc:
             report.failed[crm] = f"{type(exc).__name__}: {exc.message}"

@@ -58,16 +58,17 @@ def test_resume_lifts_the_pause_and_says_what_it_was(sandbox: SandboxServer, tmp
     assert cursors.paused_until(db.conn, "hubspot") is None
 
 
-def test_a_running_engine_calls_the_crm_again_once_the_pause_is_lifted(
+def test_a_running_daemon_calls_the_crm_again_once_the_pause_is_lifted(
     sandbox: SandboxServer, cache: sqlite_utils.Database
 ) -> None:
     sandbox.admin.seed([{"kind": "hubspot.contacts", "properties": {"email": f"r{i}@resume.io"}} for i in range(30)])
-    engine = SyncEngine(cache, [HubSpotReader(hubspot_config(sandbox, page_size=20))])
+    reader = HubSpotReader(hubspot_config(sandbox, page_size=20))
+    full_sync, people_sync = SyncEngine(cache, [reader]), SyncEngine(cache, [reader])  # the daemon's two, one reader
     with sandbox.limits("professional", hubspot_daily=3):
-        assert "hubspot" in engine.run_pass().paused  # the CRM said DAILY: paused until midnight
+        assert "hubspot" in full_sync.run_pass().paused  # the CRM said DAILY: paused until midnight
 
     lifted = lift_pauses(cache, ["hubspot", "salesforce"])  # the customer bought more calls; the operator resumes
-    report = engine.run_pass()
+    report = people_sync.run_pass()
 
     assert set(lifted) == {"hubspot"} and "daily" in lifted["hubspot"][1]
     assert report.ok and not report.paused
