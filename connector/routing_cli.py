@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from connector.cli_options import config_option
 from connector.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -21,16 +22,7 @@ if TYPE_CHECKING:
     from connector.config import LoadedConfig
     from connector.routing.dry_run import DryDecision
 
-_DEFAULT_CONFIG = "config/leadrelay.yaml"
-_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="LEADRELAY_CONFIG",
-    default=_DEFAULT_CONFIG,
-    show_default=True,
-    help="The rule file (also $LEADRELAY_CONFIG).",
-)
+_config_option = config_option("The config file with the rules (or $LEADRELAY_CONFIG).")
 _db_option = click.option(
     "--db",
     "db_path",
