@@ -123,44 +123,130 @@ def reads_from_dict(data: Mapping[str, Any]) -> Reads:
     return decode(Reads, data)
 
 
-# zlib level 1: the stored detail shrinks about tenfold, at a fraction of the cost of the default level.
-_DETAIL_LEVEL = 1
 _HEAD = ("lead_id", "stage", "decided_at", "config_version", "input", "assignments", "alert")
+
+# The detail column (``trace_z``) has had two formats, both still read:
+#   v1: zlib-compressed JSON ``[trace, reads, delta]``, one positional row per step, read credit, owner read and
+#       change (a zlib stream always starts with 0x78);
+#   v2: a one-byte tag (plain or zlib-compressed) before JSON of the same three parts, written compactly: a step
+#       continuing the previous one (the same stage, step, kind and outcome: the rules that did not apply) keeps
+#       only its detail and rule, and an owner read that says only "exists, active, no open leads" is just the
+#       key. Fewer bytes to build, compress and write; small details are not compressed at all.
+_V2_PLAIN = 1
+_V2_ZLIB = 2
+# Below this many bytes zlib saves next to nothing (its header and the JSON's few repeats).
+_COMPRESS_FROM = 512
+# zlib level 1: the stored detail shrinks several-fold, at a fraction of the cost of the default level.
+_DETAIL_LEVEL = 1
 
 
 def encode_stored(decision: Decision) -> tuple[str, bytes]:
-    """The decision as stored: a JSON head (inputs and owners, which SQL reports query) and a compressed detail.
+    """The decision as stored: a JSON head (inputs and owners, which SQL reports query) and the detail (v2).
 
-    The detail is zlib-compressed JSON of ``[trace, reads, delta]`` as positional rows: what explaining and
-    replaying need, and most of a decision's bytes. NamedTuples are turned into plain tuples here because orjson
-    writes those natively, far faster than through its ``default`` hook.
+    The detail holds what explaining and replaying need (trace, reads, delta) and most of a decision's bytes.
+    NamedTuples are turned into plain tuples or lists here because orjson writes those natively, far faster than
+    through its ``default`` hook.
     """
     head = dumps({name: getattr(decision, name) for name in _HEAD})
-    detail = orjson.dumps(
-        [[_step_row(step) for step in decision.trace], _reads_row(decision.reads), _delta_row(decision.delta)]
-    )
-    return head, zlib.compress(detail, _DETAIL_LEVEL)
+    detail = orjson.dumps([_trace_v2(decision.trace), _reads_v2(decision.reads), _delta_row(decision.delta)])
+    if len(detail) < _COMPRESS_FROM:
+        return head, bytes((_V2_PLAIN,)) + detail
+    return head, bytes((_V2_ZLIB,)) + zlib.compress(detail, _DETAIL_LEVEL)
 
 
 def decode_stored(payload: str | bytes, detail_z: bytes | None) -> Decision:
-    """A decision back from ``encode_stored`` (or, with no ``detail_z``, from a row holding the whole decision)."""
+    """A decision back from ``encode_stored`` (any stored version; with no ``detail_z``, a whole-decision row)."""
     data = loads(payload)
     if detail_z is None:
         return decision_from_dict(data)
-    trace, reads, delta = loads(zlib.decompress(detail_z))
     data.update(trace=(), reads=None, delta=None)
     decision = decision_from_dict(data)
-    return dataclasses.replace(
-        decision,
-        trace=tuple(_step_from_row(row) for row in trace),
-        reads=_reads_from_row(reads),
-        delta=_delta_from_row(delta),
-    )
+    trace, reads, delta = _detail_parts(detail_z)
+    return dataclasses.replace(decision, trace=trace, reads=reads, delta=delta)
 
 
 def stored_reads(detail_z: bytes) -> Reads:
-    """Only the reads of a stored detail (what replay needs)."""
-    return _reads_from_row(loads(zlib.decompress(detail_z))[1])
+    """Only the reads of a stored detail (what replay needs), from any stored version."""
+    version, parts = _unpacked(detail_z)
+    return _reads_from_v2(parts[1]) if version == 2 else _reads_from_row(parts[1])
+
+
+def stored_delta(detail_z: bytes) -> LedgerDelta:
+    """Only the ledger delta of a stored detail (what loading the ledger needs), from any stored version."""
+    _version, parts = _unpacked(detail_z)
+    return _delta_from_row(parts[2])  # the same in v1 and v2
+
+
+def detail_v1(decision: Decision) -> bytes:
+    """The detail as written before v2 (what older rows hold); kept so tests can write such rows."""
+    rows = [[_step_row(step) for step in decision.trace], _reads_row(decision.reads), _delta_row(decision.delta)]
+    return zlib.compress(orjson.dumps(rows), _DETAIL_LEVEL)
+
+
+def _unpacked(detail_z: bytes) -> tuple[int, list[Any]]:
+    """The detail's format version and its three parts, still in their stored (row) form."""
+    tag = detail_z[0]
+    if tag == _V2_PLAIN:
+        return 2, loads(detail_z[1:])
+    if tag == _V2_ZLIB:
+        return 2, loads(zlib.decompress(detail_z[1:]))
+    return 1, loads(zlib.decompress(detail_z))
+
+
+def _detail_parts(detail_z: bytes) -> tuple[tuple[StepResult, ...], Reads, LedgerDelta]:
+    version, (trace, reads, delta) = _unpacked(detail_z)
+    if version == 2:
+        return _trace_from_v2(trace), _reads_from_v2(reads), _delta_from_row(delta)
+    return tuple(_step_from_row(row) for row in trace), _reads_from_row(reads), _delta_from_row(delta)
+
+
+def _trace_v2(trace: tuple[StepResult, ...]) -> list[Any]:
+    rows: list[Any] = []
+    previous: StepResult | None = None
+    for step in trace:
+        if (
+            previous is not None
+            and step.outcome == previous.outcome
+            and step.step == previous.step
+            and step.kind == previous.kind
+            and step.stage == previous.stage
+            and step.pool is None
+            and step.owner is None
+            and not step.candidates
+            and not step.pools_tried
+        ):
+            rows.append((step.detail,) if step.rule is None else (step.detail, step.rule))
+        else:
+            rows.append(_step_row(step))
+        previous = step
+    return rows
+
+
+def _trace_from_v2(rows: list[Any]) -> tuple[StepResult, ...]:
+    trace: list[StepResult] = []
+    for row in rows:
+        if len(row) > 2:
+            trace.append(_step_from_row(row))
+            continue
+        before = trace[-1]
+        rule = row[1] if len(row) == 2 else None
+        trace.append(StepResult(before.stage, before.step, before.kind, before.outcome, row[0], rule=rule))
+    return tuple(trace)
+
+
+def _reads_v2(reads: Reads) -> tuple[Any, ...]:
+    credits, counts, owners, known = _reads_row(reads)
+    # Nearly every owner read is "exists, active, no open leads": then the key alone says it.
+    return credits, counts, [o[0] if o[1:] == _PLAIN_OWNER else o for o in owners], known
+
+
+_PLAIN_OWNER = (True, True, 0)
+
+
+def _reads_from_v2(row: list[Any]) -> Reads:
+    credits, counts, owners, known = row
+    full = [(o, *_PLAIN_OWNER) if isinstance(o, str) else o for o in owners]
+    return _reads_from_row([credits, counts, full, known])
 
 
 _STEP_DEFAULTS = (None, None, (), (), None)  # StepResult's optional fields (rule .. owner), in order

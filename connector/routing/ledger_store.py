@@ -13,12 +13,12 @@ process) sees the first one's decisions before it decides.
 from __future__ import annotations
 
 import sqlite3
-import zlib
 from dataclasses import dataclass, field
 
 from connector.routing.codec import decode, loads
+from connector.routing.codec import stored_delta as detail_delta
 from connector.routing.ledger import LedgerState
-from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry
+from connector.routing.model import LedgerDelta, LedgerEntry
 
 _ZERO = LedgerEntry()
 
@@ -115,8 +115,7 @@ def catch_up(conn: sqlite3.Connection, stored: StoredLedger) -> int:
 def stored_delta(payload: str | bytes, trace_z: bytes | None) -> LedgerDelta:
     """A logged decision's ledger delta, from either stored format (empty for rows that carry none)."""
     if trace_z is not None:
-        credits, counts = loads(zlib.decompress(trace_z))[2]
-        return LedgerDelta(tuple(CreditChange(*c) for c in credits), tuple(CountChange(*c) for c in counts))
+        return detail_delta(trace_z)
     whole = loads(payload).get("delta")
     return decode(LedgerDelta, whole) if whole else LedgerDelta()
 

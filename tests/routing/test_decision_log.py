@@ -9,7 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from connector.db import connect
-from connector.routing.codec import dumps
+from connector.routing.codec import detail_v1, dumps
 from connector.routing.explain import explain
 from connector.routing.model import RoutingInput, Snapshot
 from connector.routing.router import Router
@@ -153,3 +153,33 @@ def test_decisions_logged_before_the_compact_format_still_explain_and_replay(db)
     assert [s.decision for s in decisions_since(db, MONDAY_3PM_UTC)] == decisions
     assert [explain(s.decision) for s in decisions_for_lead(db, decisions[0].lead_id)] == [explain(decisions[0])]
     assert [h.reads for h in history_since(db, MONDAY_3PM_UTC)] == [d.reads for d in decisions]
+
+
+def _router_with(db, decisions_of_reps: int):
+    reps = [rep(f"r{i}@x.com", team="T") for i in range(decisions_of_reps)]
+    return Router(db, routing(reps, steps=[{"kind": "pool", "pool": "all"}]), config_version="v1")
+
+
+@pytest.mark.parametrize(("reps", "compressed"), [(1, False), (80, True)])
+def test_a_decision_is_stored_plain_when_small_and_compressed_when_large(db, reps, compressed):
+    router = _router_with(db, reps)
+    decisions = [router.route(RoutingInput(lead(i)), Snapshot(), MONDAY_3PM_UTC) for i in range(3)]
+    details = [detail for (detail,) in db.conn.execute("SELECT trace_z FROM routing_decisions ORDER BY id")]
+    assert {detail[0] for detail in details} == {2 if compressed else 1}  # the format tag
+    assert [s.decision for s in decisions_since(db, MONDAY_3PM_UTC)] == decisions
+    assert load_ledger(db) == router.ledger
+
+
+def test_decisions_logged_in_the_first_compressed_format_still_explain_replay_and_load(db):
+    decisions = _route_some(db)
+    # Rewrite the details as they were written before the versioned format: zlib of one row per item.
+    for (row_id,), decision in zip(
+        db.conn.execute("SELECT id FROM routing_decisions ORDER BY id"), decisions, strict=True
+    ):
+        db.conn.execute("UPDATE routing_decisions SET trace_z = ? WHERE id = ?", (detail_v1(decision), row_id))
+    assert [s.decision for s in decisions_since(db, MONDAY_3PM_UTC)] == decisions
+    assert [explain(s.decision) for s in decisions_for_lead(db, decisions[0].lead_id)] == [explain(decisions[0])]
+    assert [h.reads for h in history_since(db, MONDAY_3PM_UTC)] == [d.reads for d in decisions]
+    assert load_ledger(db) == Router(db, CONFIG).ledger
+    stored = decisions_for_lead(db, decisions[-1].lead_id)[0]
+    assert replay(stored.decision, CONFIG).assignments == decisions[-1].assignments
