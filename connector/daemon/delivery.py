@@ -22,6 +22,7 @@ from connector.outbox import EffectKind, OutboxWorker, Performer
 
 FOLLOW_UP_PASS_S = 1.0  # tasks and nudges are not latency-critical: a second gathers a batch (one CRM call)
 FOLLOW_UP_KINDS = frozenset(EffectKind) - {EffectKind.SET_OWNER}
+OWNER_PASS_BURST = 2
 OWNER_WORKERS = 2  # one can claim fresh decisions while the other waits on the CRM (1 when calls are paced)
 
 
@@ -48,7 +49,10 @@ class DeliveryLanes:
                 policy,
                 kinds={EffectKind.SET_OWNER},
                 after_batch=self.follow_up.wake,
-                min_pass_s=owner_cycle_s,  # paced: owner writes gather for one cycle (``pacing.cycle_seconds``)
+                # Paced: one owner batch per cycle sustained (``pacing.cycle_seconds``); two at once, so a batch
+                # decided off the cycle's beat is not held back while the budget allows it.
+                min_pass_s=owner_cycle_s,
+                pass_burst=OWNER_PASS_BURST,
             )
             for db in self._dbs[1:]
         ]

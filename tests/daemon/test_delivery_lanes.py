@@ -16,6 +16,7 @@ from connector.daemon.delivery import DeliveryLanes
 from connector.db import connect, transaction
 from connector.outbox import Assignee, Assignment, EffectKind, Job, LeadCard, Outcome, RecordRef, enqueue, install
 from connector.outbox.store import counts
+from connector.outbox.worker import PassPacer
 
 
 @dataclass
@@ -111,3 +112,24 @@ def test_each_lane_delivers_only_its_own_kinds_and_owners_come_first(database):
     assert lanes.follow_up.deliver() == 20
     assert (tasks.batches, slack.batches) == ([10], [10])
     lanes.close()
+
+
+class Ticks:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_paced_passes_go_at_once_after_a_quiet_spell_and_one_per_interval_under_load():
+    clock = Ticks()
+    pacer = PassPacer(0.2, burst=2, clock=clock)
+    assert [pacer.spend(), pacer.spend()] == [0.0, 0.0], "a burst of two passes is not held back"
+    assert pacer.spend() == pytest.approx(0.2), "the third waits one interval"
+    clock.now += 0.2
+    assert pacer.spend() == pytest.approx(0.2), "sustained: one pass per interval"
+    clock.now += 5.0  # quiet: the bucket refills, but never beyond the burst
+    assert [pacer.spend(), pacer.spend(), pacer.spend()] == [0.0, 0.0, pytest.approx(0.2)]
