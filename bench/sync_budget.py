@@ -138,7 +138,7 @@ class Phase:
     refused: int
     limiter_waited_s: float  # pacing: the limiter held calls back (the limit was the bound)
     answer_ms: float  # the sandbox's median time to answer one call (a CRM's answer time bounds a sequential read)
-    engine_bound_s: float  # the fetch thread waited for the engine to take pages (our CPU was the bound)
+    engine_bound_s: float  # pages fetched and mapped ahead waited for the engine's writes (the writes were the bound)
 
     def report(self) -> str:
         """The phase's lines: calls, rate and its share, windowed share, old measure, 429s, and what bound it."""
@@ -151,8 +151,8 @@ class Phase:
             f" = {rate:.2f}/s of {allowed:.1f}/s allowed\n"
             f"  rate share {rate / allowed:.1%}; windowed share {windowed:.1%} over {windows} complete"
             f" {self.window_s:g}-s windows (old measure {old:.1%}); 429s: {self.refused}\n"
-            f"  limiter waited {self.limiter_waited_s:.1f} s; fetching waited for the engine"
-            f" {self.engine_bound_s:.1f} s; sandbox median answer {self.answer_ms:.0f} ms"
+            f"  limiter waited {self.limiter_waited_s:.1f} s; pages waited for the writes {self.engine_bound_s:.1f} s;"
+            f" sandbox median answer {self.answer_ms:.0f} ms; sync used {self.cpu_s / self.seconds:.0%} of a core"
         )
 
 

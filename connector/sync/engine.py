@@ -10,6 +10,10 @@ Per stream and pass:
    with the new watermark. Deleted rows in the changes (Salesforce ``queryAll``) become tombstones.
 4. ``archived_list`` streams then scan the CRM's archived records (HubSpot) and tombstone them.
 
+Each read runs on a fetch thread (``prefetch.py``) that asks for the next pages and maps their records while this
+thread writes earlier ones, so the CRM's answer time, the limiter's pacing, mapping and SQLite writes overlap; the
+writes and cursor commits stay here, one transaction per page, strictly in order.
+
 A spent daily budget (``BudgetExhaustedError``) pauses that CRM until its reset, persisted so restarts do not
 hammer it; the other CRM carries on. Records that cannot be mapped are skipped with a logged reason.
 """
@@ -54,7 +58,7 @@ class StreamReport:
     skipped: int = 0
     pages: int = 0
     requests: int = 0
-    engine_bound_s: float = 0.0  # seconds pages fetched ahead waited for the engine (it, not the CRM, was the bound)
+    engine_bound_s: float = 0.0  # seconds pages fetched and mapped ahead waited for their writes (the bound)
 
 
 @dataclass
@@ -75,6 +79,15 @@ class SyncReport:
 
 class _Stop(Exception):
     """Internal: the caller asked the pass to stop between pages."""
+
+
+@dataclass(frozen=True)
+class _MappedPage(Page):
+    """A page with its records mapped to cache rows, done on the fetch thread while earlier pages are written."""
+
+    live: tuple[dict[str, object], ...] = ()
+    deleted: tuple[str, ...] = ()
+    skipped: int = 0
 
 
 class SyncEngine:
@@ -180,14 +193,14 @@ class SyncEngine:
                 cursors.save_state(conn, state)
         if state.list_after is None:  # a fresh read, not a resumed one: an ETA is worth one count request
             self.progress.start(stream.key, reader.count(stream))
-        fetch = partial(reader.list_page, stream)
+        fetch = self._mapping(reader, stream, partial(reader.list_page, stream))
         with _ahead(
             stream, fetch, state.list_after, _next_list_page, page_size=stream.page_size, result=result
         ) as pages:
             for _after, page in pages:
                 self._check_stop()
                 state = state.page_done(page.next_after)
-                self._apply(reader, stream, page, state, result, sweep_token=state.sweep_token)
+                self._apply(stream, page, state, result, sweep_token=state.sweep_token)
         return self._finish_full_read(stream, state, result)
 
     def _finish_full_read(self, stream: Stream, state: StreamState, result: StreamReport) -> StreamState:
@@ -209,9 +222,10 @@ class SyncEngine:
         overlap = self.overlap_ms.get(stream.crm, 0)
         position = Position(max(0, mark.modified_ms - overlap)) if overlap else mark
 
-        def fetch(since: Position) -> Page:
+        def changes(since: Position) -> Page:
             return reader.changes_page(stream, since=since, until_ms=until_ms)
 
+        fetch = self._mapping(reader, stream, changes)
         with _ahead(
             stream, fetch, position, _next_position, page_size=stream.changes_page_size, result=result
         ) as pages:
@@ -224,40 +238,43 @@ class SyncEngine:
                     log.error("stream_cursor_stuck", stream=stream.key, at=since.modified_ms, id=since.native_id)
                     break
                 state = state.advanced_to(max(last, mark))
-                self._apply(reader, stream, page, state, result, sweep_token=None)
+                self._apply(stream, page, state, result, sweep_token=None)
         return state
 
     # -- deletions list ---------------------------------------------------------------------------------------------
     def _read_deletions(self, reader: CrmReader, stream: Stream, state: StreamState, result: StreamReport) -> None:
-        fetch = partial(reader.deletions_page, stream)
+        fetch = self._mapping(reader, stream, partial(reader.deletions_page, stream))
         with _ahead(
             stream, fetch, state.deletions_after, _next_list_page, page_size=stream.page_size, result=result
         ) as pages:
             for _after, page in pages:
                 self._check_stop()
                 state = replace(state, deletions_after=page.next_after)
-                self._apply(reader, stream, page, state, result, sweep_token=None)
+                self._apply(stream, page, state, result, sweep_token=None)
 
     # -- applying a page --------------------------------------------------------------------------------------------
+    def _mapping(self, reader: CrmReader, stream: Stream, fetch: Callable[[R], Page]) -> Callable[[R], _MappedPage]:
+        """``fetch`` followed by mapping the page's records: run on the fetch thread, so the CPU-bound mapping
+        overlaps the engine's writes (SQLite lets go of the GIL) and the CRM's answer time."""
+
+        def fetch_and_map(request: R) -> _MappedPage:
+            page = fetch(request)
+            live, deleted, skipped = self._map_page(reader, stream, page.records)
+            return _MappedPage(page.records, page.next_after, page.more, tuple(live), tuple(deleted), skipped)
+
+        return fetch_and_map
+
     def _apply(
-        self,
-        reader: CrmReader,
-        stream: Stream,
-        page: Page,
-        state: StreamState,
-        result: StreamReport,
-        *,
-        sweep_token: str | None,
+        self, stream: Stream, page: _MappedPage, state: StreamState, result: StreamReport, *, sweep_token: str | None
     ) -> None:
-        """Map the page's records and write them plus ``state`` in one transaction."""
-        live, deleted, skipped = self._map_page(reader, stream, page.records)
+        """Write the page's mapped records plus ``state`` in one transaction."""
         now = self.now_ms()
         with transaction(self.db) as conn:
-            counts = writes.upsert(conn, stream.entity, live, sweep_token=sweep_token, now_ms=now)
-            counts.deleted += writes.mark_deleted(conn, stream.entity, deleted, deleted_ms=now, now_ms=now)
+            counts = writes.upsert(conn, stream.entity, list(page.live), sweep_token=sweep_token, now_ms=now)
+            counts.deleted += writes.mark_deleted(conn, stream.entity, list(page.deleted), deleted_ms=now, now_ms=now)
             cursors.save_state(conn, state)
         result.counts.add(counts)
-        result.skipped += skipped
+        result.skipped += page.skipped
         result.pages += 1
         self.progress.advance(stream.key, len(page.records))
 
@@ -300,13 +317,13 @@ R = TypeVar("R")
 @contextmanager
 def _ahead(
     stream: Stream,
-    fetch: Callable[[R], Page],
+    fetch: Callable[[R], _MappedPage],
     first: R,
     following: Callable[[R, Page], R | None],
     *,
     page_size: int,
     result: StreamReport,
-) -> Iterator[PagePrefetcher[R]]:
+) -> Iterator[PagePrefetcher[R, _MappedPage]]:
     """The stream's pages, fetched ahead of the engine (about the same number of records ahead for every CRM)."""
     depth = depth_for(page_size)
     prefetcher = PagePrefetcher(fetch, first, following, depth=depth, name=f"sync-prefetch-{stream.key}")

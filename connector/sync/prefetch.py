@@ -1,11 +1,11 @@
 """Reading a stream's pages ahead of the engine: one fetch thread per read, a bounded queue, pages in order.
 
 A page's next request is known from the page alone (the list cursor, or the last keyset position), so a thread can
-keep asking the CRM while the engine maps and writes earlier pages. The limiter's pacing, the CRM's answer time
-and our own CPU then overlap, and the limiter, not the engine, sets the pace. The queue is bounded (``depth``
-pages), so memory does not grow with the stream: a slow consumer simply holds the fetcher back.
+keep asking the CRM (and, in the engine's use, map the records) while the consumer writes earlier pages. The
+limiter's pacing, the CRM's answer time and our own CPU then overlap. The queue is bounded (``depth`` pages), so
+memory does not grow with the stream: a slow consumer simply holds the fetcher back.
 
-Only fetching runs ahead. The engine still applies each page and saves the cursor that follows it in one
+Only fetching runs ahead. The engine still writes each page and saves the cursor that follows it in one
 transaction, strictly in order, so a crash re-reads at most the pages that were in flight. A fetch that fails is
 handed over in its place: the consumer sees the pages before it, then the error.
 """
@@ -24,6 +24,7 @@ from connector.crm import Page
 from connector.logs import get_logger
 
 R = TypeVar("R")
+P = TypeVar("P", bound=Page)
 log = get_logger("connector.sync")
 
 RECORDS_AHEAD = 800  # a few pages of any CRM's size: enough to ride out a slow write, small enough to not matter
@@ -45,10 +46,11 @@ class _Failed:
 _END = object()
 
 
-class PagePrefetcher(Generic[R]):
+class PagePrefetcher(Generic[R, P]):
     """Iterates ``(request, page)`` in order while a thread fetches up to ``depth`` pages ahead.
 
-    ``fetch(request)`` returns a page; ``following(request, page)`` the next request, or None after the last page.
+    ``fetch(request)`` returns a page (any ``Page``: the engine's carry their records already mapped);
+    ``following(request, page)`` the next request, or None after the last page.
     Use as a context manager: leaving it (finished, stopped early, or by an exception) stops the thread.
     ``engine_bound_s`` is how long the thread waited for room in the queue: time in which the consumer, not the
     CRM or the limiter, set the pace.
@@ -56,9 +58,9 @@ class PagePrefetcher(Generic[R]):
 
     def __init__(
         self,
-        fetch: Callable[[R], Page],
+        fetch: Callable[[R], P],
         first: R,
-        following: Callable[[R, Page], R | None],
+        following: Callable[[R, P], R | None],
         *,
         depth: int = 2,
         name: str = "sync-prefetch",
@@ -74,7 +76,7 @@ class PagePrefetcher(Generic[R]):
         self._name = name
         self.engine_bound_s = 0.0
 
-    def __enter__(self) -> PagePrefetcher[R]:
+    def __enter__(self) -> PagePrefetcher[R, P]:
         self._thread.start()
         return self
 
@@ -84,7 +86,7 @@ class PagePrefetcher(Generic[R]):
         # Leaving on SystemExit/KeyboardInterrupt (a second SIGTERM) must be immediate: the thread is a daemon.
         self.close(JOIN_TIMEOUT_S if exc is None or isinstance(exc, Exception) else 0.0)
 
-    def __iter__(self) -> Iterator[tuple[R, Page]]:
+    def __iter__(self) -> Iterator[tuple[R, P]]:
         """Pages in request order; re-raises a failed fetch after the pages fetched before it."""
         while True:
             item = self._queue.get()
@@ -92,7 +94,7 @@ class PagePrefetcher(Generic[R]):
                 return
             if isinstance(item, _Failed):
                 raise item.error
-            yield cast("tuple[R, Page]", item)  # besides the two markers, the queue holds (request, page) pairs
+            yield cast("tuple[R, P]", item)  # besides the two markers, the queue holds (request, page) pairs
 
     def close(self, timeout_s: float = JOIN_TIMEOUT_S) -> None:
         """Stop fetching, drop pages not yet taken, and wait for a call in flight (at most ``timeout_s``)."""
