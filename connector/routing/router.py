@@ -52,9 +52,10 @@ class _OncePerConfigLogger:
     def get(self) -> Any:
         """The bound logger for the current configuration."""
         config = structlog.get_config()
-        made_from = (config["wrapper_class"], config["processors"], config["logger_factory"])
-        if any(now is not then for now, then in zip(made_from, self._made_from, strict=True)):
-            self._logger, self._made_from = self._proxy.bind(), made_from
+        wrapper, processors, factory = config["wrapper_class"], config["processors"], config["logger_factory"]
+        made = self._made_from
+        if made[0] is not wrapper or made[1] is not processors or made[2] is not factory:
+            self._logger, self._made_from = self._proxy.bind(), (wrapper, processors, factory)
         return self._logger
 
 
