@@ -9,6 +9,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from connector.db import connect
+from connector.logs import configure
 from connector.routing.codec import detail_v1, dumps
 from connector.routing.explain import explain
 from connector.routing.model import RoutingInput, Snapshot
@@ -183,3 +184,22 @@ def test_decisions_logged_in_the_first_compressed_format_still_explain_replay_an
     assert load_ledger(db) == Router(db, CONFIG).ledger
     stored = decisions_for_lead(db, decisions[-1].lead_id)[0]
     assert replay(stored.decision, CONFIG).assignments == decisions[-1].assignments
+
+
+@pytest.fixture
+def log_level():
+    """Set the log level for a test; the default configuration comes back afterwards."""
+    yield lambda level: configure(json=True, level=level)
+    configure()
+
+
+def test_a_quiet_daemon_logs_no_routed_leads_and_a_level_change_takes_effect_at_once(db, log_level):
+    router = Router(db, CONFIG)
+    log_level("WARNING")
+    with capture_logs() as quiet:
+        router.route(RoutingInput(lead(1)), Snapshot(), MONDAY_3PM_UTC)
+    log_level("INFO")
+    with capture_logs() as chatty:
+        router.route(RoutingInput(lead(2)), Snapshot(), MONDAY_3PM_UTC)
+    assert [e["event"] for e in quiet] == []
+    assert [(e["event"], e["lead_id"]) for e in chatty] == [("lead_routed", "hubspot:contacts:2")]
