@@ -11,15 +11,15 @@ the daemon falls back to a search pass for those and keeps their webhook events 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from adapters.hubspot import mapping
+from adapters.hubspot.answers import parse_json
 from adapters.hubspot.errors import map_error
 from connector.crm import PersonRecord
 from connector.daemon.people_by_id import PeopleRead
-from connector.errors import BudgetExhaustedError, InvalidRecordError, RateLimitedError, RetriableError, TransportError
+from connector.errors import BudgetExhaustedError, InvalidRecordError, RateLimitedError, RetriableError
 from connector.logs import get_logger
 from connector.models import CrmName
 from connector.ratelimit import CrmLimiter
@@ -100,7 +100,7 @@ class HubSpotContactsById:
                 except Exception as exc:  # the client's own exceptions, mapped onto connector.errors
                     mapped = map_error(exc)
                     raise (mapped if mapped is not exc else exc) from exc
-            return _json(raw)
+            return parse_json(raw)
 
         def on_retry(error: RetriableError, _wait: float) -> None:
             if isinstance(error, RateLimitedError):
@@ -111,11 +111,3 @@ class HubSpotContactsById:
         except BudgetExhaustedError as exc:
             self.limiter.budget.mark_exhausted(exc.resume_at)
             raise
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except (TypeError, ValueError) as exc:
-        raise TransportError("hubspot sent an answer that is not JSON", crm="hubspot") from exc
-    return body if isinstance(body, dict) else {}

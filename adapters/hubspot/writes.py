@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from adapters.hubspot.answers import error_keys, parse_json, properties, raw_options, results
 from adapters.hubspot.errors import map_error
 from connector.config.actions import ActionsConfig
 from connector.errors import LeadrelayError, NotFoundError, RateLimitedError
@@ -26,7 +27,6 @@ from connector.outbox.task_body import html_body, task_subject
 from connector.outbox.worker import outcome_for_error
 from connector.retry import RetryPolicy
 
-T = TypeVar("T")
 CRM = "hubspot"
 BATCH_LIMIT = 100
 OWNER_PROPERTY = "hubspot_owner_id"
@@ -44,12 +44,12 @@ class _Calls:
         self.retry = retry or RetryPolicy()
         self.limiter = limiter
 
-    def run(self, what: str, fn: Callable[[], T], *, search: bool = False) -> T:
-        """Call ``fn`` once, mapping HubSpot's exceptions onto ``connector.errors``."""
+    def run(self, what: str, fn: Callable[[], Any], *, search: bool = False) -> dict[str, Any]:
+        """Call ``fn`` (a raw-answer API call) once: its JSON body; HubSpot's exceptions become ``connector.errors``."""
         kind = "search" if search else "default"
         try:
             with self._slot(kind):
-                return fn()
+                return parse_json(fn().data)
         except LeadrelayError:
             raise
         except Exception as exc:
@@ -60,7 +60,7 @@ class _Calls:
                 raise
             raise mapped from exc
 
-    def retried(self, what: str, fn: Callable[[], T], *, search: bool = False) -> T:
+    def retried(self, what: str, fn: Callable[[], Any], *, search: bool = False) -> dict[str, Any]:
         """``run`` under the retry policy (for calls that are safe to repeat)."""
         return self.retry.call(lambda: self.run(what, fn, search=search), what=f"hubspot_{what}")
 
@@ -139,8 +139,8 @@ class HubSpotOwnerWriter:
     def _current_owners(self, object_type: str, ids: list[str]) -> dict[str, str | None]:
         body = {"inputs": [{"id": i} for i in ids], "properties": [OWNER_PROPERTY]}
         api = self.calls.client.crm.objects.batch_api
-        page = self.calls.retried("owner_read", lambda: api.read(object_type, body))
-        return {str(r.id): (r.properties or {}).get(OWNER_PROPERTY) for r in page.results or []}
+        page = self.calls.retried("owner_read", lambda: api.read(object_type, body, **raw_options()))
+        return {str(r.get("id")): properties(r).get(OWNER_PROPERTY) for r in results(page)}
 
     def _update(self, object_type: str, jobs: list[Job]) -> dict[int, Outcome]:
         inputs = [
@@ -148,9 +148,11 @@ class HubSpotOwnerWriter:
             for j in jobs
         ]
         api = self.calls.client.crm.objects.batch_api
-        answer = self.calls.retried("owner_update", lambda: api.update(object_type, {"inputs": inputs}))
-        written = {str(r.id) for r in answer.results or []}
-        failed = _errors_by_id(answer)
+        answer = self.calls.retried(
+            "owner_update", lambda: api.update(object_type, {"inputs": inputs}, **raw_options())
+        )
+        written = {str(r.get("id")) for r in results(answer)}
+        failed = error_keys(answer, "ids")
         outcomes = {}
         for job in jobs:
             native = job.assignment.target.native_id
@@ -166,15 +168,6 @@ def _batch_failure(error: str | None) -> Outcome:
     if error is None:
         return Outcome("retry", "missing from the batch answer")
     return Outcome("dead", f"hubspot rejected the record: {error}")
-
-
-def _errors_by_id(answer: Any) -> dict[str, str]:
-    found = {}
-    for error in getattr(answer, "errors", None) or []:
-        context = getattr(error, "context", None) or {}
-        for key in context.get("ids") or []:
-            found[str(key)] = f"{getattr(error, 'category', '')}: {getattr(error, 'message', '')}"[:300]
-    return found
 
 
 class HubSpotTaskWriter:
@@ -216,19 +209,19 @@ class HubSpotTaskWriter:
             "limit": 200,
         }
         api = self.calls.client.crm.objects.search_api
-        page = self.calls.run("task_search", lambda: api.do_search("tasks", body), search=True)
-        return {str((r.properties or {}).get(DECISION_PROPERTY)): str(r.id) for r in page.results or []}
+        page = self.calls.run("task_search", lambda: api.do_search("tasks", body, **raw_options()), search=True)
+        return {str(properties(r).get(DECISION_PROPERTY)): str(r.get("id")) for r in results(page)}
 
     def _create(self, jobs: list[Job]) -> dict[int, Outcome]:
         inputs = [self.task_input(j) for j in jobs]
         api = self.calls.client.crm.objects.tasks.batch_api
-        answer = self.calls.run("task_create", lambda: api.create({"inputs": inputs}))
-        results = list(answer.results or [])
-        created = {str((r.properties or {}).get(DECISION_PROPERTY)): str(r.id) for r in results}
-        failed = _errors_by_index(answer)
+        answer = self.calls.run("task_create", lambda: api.create({"inputs": inputs}, **raw_options()))
+        created_records = results(answer)
+        created = {str(properties(r).get(DECISION_PROPERTY)): str(r.get("id")) for r in created_records}
+        failed = {int(index): error for index, error in error_keys(answer, "index").items()}
         # HubSpot does not promise result order; an input is accounted for by its decision id when the answer
         # echoes it, else by the counts: with every input either created or reported failed, the rest exist.
-        complete = len(results) + len(failed) == len(jobs)
+        complete = len(created_records) + len(failed) == len(jobs)
         outcomes = {}
         for index, job in enumerate(jobs):
             task_id = created.get(job.item.decision_id)
@@ -261,15 +254,6 @@ class HubSpotTaskWriter:
 
 def _association(to_id: str, type_id: int) -> dict[str, Any]:
     return {"to": {"id": to_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
-
-
-def _errors_by_index(answer: Any) -> dict[int, str]:
-    found = {}
-    for error in getattr(answer, "errors", None) or []:
-        context = getattr(error, "context", None) or {}
-        for key in context.get("index") or []:
-            found[int(key)] = f"{getattr(error, 'category', '')}: {getattr(error, 'message', '')}"[:300]
-    return found
 
 
 def _iso(ms: int) -> str:

@@ -135,3 +135,18 @@ def test_a_task_created_by_a_worker_that_died_is_not_created_again(
     tasks = sorted(t.properties["leadrelay_decision_id"] for t in records(sandbox, "hubspot.tasks"))
     assert tasks == ["dec-00000", "dec-00001"]
     assert "existed already" in (store.list_items(db, decision_id="dec-00000", states=[ItemState.DONE])[0].result or "")
+
+
+def test_a_contact_deleted_before_the_write_fails_alone_and_its_neighbours_are_written(
+    db: sqlite_utils.Database, sandbox: SandboxServer, hubspot_client: Any
+) -> None:
+    contacts = hubspot_contacts(sandbox, 3)
+    _enqueue(db, [_assign(c, n) for n, c in enumerate(contacts)])
+    sandbox.call(lambda: sandbox.context.store.archive("hubspot.contacts", contacts[1]))  # deleted in HubSpot
+    _worker(db, hubspot_client).run_until_empty(timeout_s=20)
+    assert [owner_of(sandbox, "hubspot.contacts", c) for c in (contacts[0], contacts[2])] == ["200", "200"]
+    dead = {i.kind: i for i in store.list_items(db, states=[ItemState.DEAD])}
+    assert {i.decision_id for i in dead.values()} == {"dec-00001"}  # the batch's other records went through
+    assert "not found" in (dead[EffectKind.SET_OWNER].last_error or "")  # from the batch read's 207 errors
+    assert "does not exist" in (dead[EffectKind.CREATE_TASK].last_error or "")  # from the batch create's 207 errors
+    assert len(records(sandbox, "hubspot.tasks")) == 2
