@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import pytest
-from outbox_factories import assignment
+from outbox_factories import HOSTILE, assignment
 
 from connector.config.actions import ActionsConfig, EmailConfig, SlackConfig
 from connector.outbox.effects import effects_for
@@ -66,4 +69,11 @@ def test_a_rep_without_an_id_in_the_crm_gets_no_crm_effects() -> None:
 
 def test_an_assignment_survives_the_outbox_table() -> None:
     item = assignment(7, also=(RecordRef("salesforce", "Lead", "00Q1"),), system_of_record="hubspot")
+    assert type(item).from_json(item.to_json()) == item
+
+
+@pytest.mark.parametrize("hostile", sorted(HOSTILE.values()))
+def test_stored_assignments_keep_the_format_older_rows_were_written_in(hostile: str) -> None:
+    item = assignment(3, name=hostile, company=hostile, also=(RecordRef("salesforce", "Lead", "00Q1"),))
+    assert item.to_json() == json.dumps(asdict(item), ensure_ascii=False, separators=(",", ":"))
     assert type(item).from_json(item.to_json()) == item
