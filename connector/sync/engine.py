@@ -193,9 +193,9 @@ class SyncEngine:
                 cursors.save_state(conn, state)
         if state.list_after is None:  # a fresh read, not a resumed one: an ETA is worth one count request
             self.progress.start(stream.key, reader.count(stream))
-        fetch = self._mapping(reader, stream, partial(reader.list_page, stream))
+        fetch, mapping = _unmapped(partial(reader.list_page, stream)), self._mapping(reader, stream)
         with _ahead(
-            stream, fetch, state.list_after, _next_list_page, page_size=stream.page_size, result=result
+            stream, fetch, state.list_after, _next_list_page, mapping, page_size=stream.page_size, result=result
         ) as pages:
             for _after, page in pages:
                 self._check_stop()
@@ -225,9 +225,9 @@ class SyncEngine:
         def changes(since: Position) -> Page:
             return reader.changes_page(stream, since=since, until_ms=until_ms)
 
-        fetch = self._mapping(reader, stream, changes)
+        fetch, mapping = _unmapped(changes), self._mapping(reader, stream)
         with _ahead(
-            stream, fetch, position, _next_position, page_size=stream.changes_page_size, result=result
+            stream, fetch, position, _next_position, mapping, page_size=stream.changes_page_size, result=result
         ) as pages:
             for since, page in pages:
                 self._check_stop()
@@ -243,9 +243,9 @@ class SyncEngine:
 
     # -- deletions list ---------------------------------------------------------------------------------------------
     def _read_deletions(self, reader: CrmReader, stream: Stream, state: StreamState, result: StreamReport) -> None:
-        fetch = self._mapping(reader, stream, partial(reader.deletions_page, stream))
+        fetch, mapping = _unmapped(partial(reader.deletions_page, stream)), self._mapping(reader, stream)
         with _ahead(
-            stream, fetch, state.deletions_after, _next_list_page, page_size=stream.page_size, result=result
+            stream, fetch, state.deletions_after, _next_list_page, mapping, page_size=stream.page_size, result=result
         ) as pages:
             for _after, page in pages:
                 self._check_stop()
@@ -253,16 +253,15 @@ class SyncEngine:
                 self._apply(stream, page, state, result, sweep_token=None)
 
     # -- applying a page --------------------------------------------------------------------------------------------
-    def _mapping(self, reader: CrmReader, stream: Stream, fetch: Callable[[R], Page]) -> Callable[[R], _MappedPage]:
-        """``fetch`` followed by mapping the page's records: run on the fetch thread, so the CPU-bound mapping
-        overlaps the engine's writes (SQLite lets go of the GIL) and the CRM's answer time."""
+    def _mapping(self, reader: CrmReader, stream: Stream) -> Callable[[_MappedPage], _MappedPage]:
+        """Mapping a fetched page's records, run on the prefetcher's second thread: the CPU-bound mapping overlaps
+        the engine's writes (SQLite lets go of the GIL) and never delays asking the CRM for the next page."""
 
-        def fetch_and_map(request: R) -> _MappedPage:
-            page = fetch(request)
+        def mapped(page: _MappedPage) -> _MappedPage:
             live, deleted, skipped = self._map_page(reader, stream, page.records)
-            return _MappedPage(page.records, page.next_after, page.more, tuple(live), tuple(deleted), skipped)
+            return replace(page, live=tuple(live), deleted=tuple(deleted), skipped=skipped)
 
-        return fetch_and_map
+        return mapped
 
     def _apply(
         self, stream: Stream, page: _MappedPage, state: StreamState, result: StreamReport, *, sweep_token: str | None
@@ -320,18 +319,30 @@ def _ahead(
     fetch: Callable[[R], _MappedPage],
     first: R,
     following: Callable[[R, Page], R | None],
+    mapping: Callable[[_MappedPage], _MappedPage],
     *,
     page_size: int,
     result: StreamReport,
 ) -> Iterator[PagePrefetcher[R, _MappedPage]]:
-    """The stream's pages, fetched ahead of the engine (about the same number of records ahead for every CRM)."""
-    depth = depth_for(page_size)
-    prefetcher = PagePrefetcher(fetch, first, following, depth=depth, name=f"sync-prefetch-{stream.key}")
+    """The stream's pages fetched and mapped ahead of the engine (about the same number of records for any CRM)."""
+    prefetcher = PagePrefetcher(
+        fetch, first, following, prepare=mapping, depth=depth_for(page_size), name=f"sync-prefetch-{stream.key}"
+    )
     try:
         with prefetcher:
             yield prefetcher
     finally:
         result.engine_bound_s += prefetcher.engine_bound_s
+
+
+def _unmapped(fetch: Callable[[R], Page]) -> Callable[[R], _MappedPage]:
+    """``fetch``, its page wrapped for mapping later."""
+
+    def fetched(request: R) -> _MappedPage:
+        page = fetch(request)
+        return _MappedPage(page.records, page.next_after, page.more)
+
+    return fetched
 
 
 def _next_list_page(_after: str | None, page: Page) -> str | None:

@@ -49,10 +49,11 @@ _END = object()
 class PagePrefetcher(Generic[R, P]):
     """Iterates ``(request, page)`` in order while a thread fetches up to ``depth`` pages ahead.
 
-    ``fetch(request)`` returns a page (any ``Page``: the engine's carry their records already mapped);
-    ``following(request, page)`` the next request, or None after the last page.
-    Use as a context manager: leaving it (finished, stopped early, or by an exception) stops the thread.
-    ``engine_bound_s`` is how long the thread waited for room in the queue: time in which the consumer, not the
+    ``fetch(request)`` returns a page; ``following(request, page)`` the next request, or None after the last page.
+    ``prepare(page)``, when given, runs on a second thread between fetching and the consumer (the engine maps
+    records there), so preparing one page never delays asking for the next.
+    Use as a context manager: leaving it (finished, stopped early, or by an exception) stops the threads.
+    ``engine_bound_s`` is how long ready pages waited for room in the queue: time in which the consumer, not the
     CRM or the limiter, set the pace.
     """
 
@@ -62,6 +63,7 @@ class PagePrefetcher(Generic[R, P]):
         first: R,
         following: Callable[[R, P], R | None],
         *,
+        prepare: Callable[[P], P] | None = None,
         depth: int = 2,
         name: str = "sync-prefetch",
     ) -> None:
@@ -70,26 +72,31 @@ class PagePrefetcher(Generic[R, P]):
         self._fetch = fetch
         self._following = following
         self._first = first
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._prepare = prepare
+        self._fetched: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._ready: queue.Queue[object] = queue.Queue(maxsize=depth) if prepare else self._fetched
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._threads = [threading.Thread(target=self._run, name=name, daemon=True)]
+        if prepare is not None:
+            self._threads.append(threading.Thread(target=self._run_prepare, name=f"{name}-prepare", daemon=True))
         self._name = name
         self.engine_bound_s = 0.0
 
     def __enter__(self) -> PagePrefetcher[R, P]:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        # Leaving on SystemExit/KeyboardInterrupt (a second SIGTERM) must be immediate: the thread is a daemon.
+        # Leaving on SystemExit/KeyboardInterrupt (a second SIGTERM) must be immediate: the threads are daemons.
         self.close(JOIN_TIMEOUT_S if exc is None or isinstance(exc, Exception) else 0.0)
 
     def __iter__(self) -> Iterator[tuple[R, P]]:
         """Pages in request order; re-raises a failed fetch after the pages fetched before it."""
         while True:
-            item = self._queue.get()
+            item = self._ready.get()
             if item is _END:
                 return
             if isinstance(item, _Failed):
@@ -99,45 +106,70 @@ class PagePrefetcher(Generic[R, P]):
     def close(self, timeout_s: float = JOIN_TIMEOUT_S) -> None:
         """Stop fetching, drop pages not yet taken, and wait for a call in flight (at most ``timeout_s``)."""
         self._stop.set()
-        self._drain()
-        if self._thread.is_alive() and timeout_s > 0:
-            self._thread.join(timeout_s)
-        if self._thread.is_alive():  # a daemon thread: its answer is discarded and it ends after that call
-            log.warning("sync_prefetch_left_running", thread=self._name, waited_s=timeout_s)
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            _drain(self._fetched)
+            _drain(self._ready)
+            left = deadline - time.monotonic()
+            if thread.is_alive() and left > 0:
+                thread.join(left)
+            if thread.is_alive():  # a daemon thread: its answer is discarded and it ends after that call
+                log.warning("sync_prefetch_left_running", thread=thread.name, waited_s=timeout_s)
 
-    # -- the fetch thread -------------------------------------------------------------------------------------------
+    # -- the threads ------------------------------------------------------------------------------------------------
     def _run(self) -> None:
         request = self._first  # may be None: the first page of a list has no cursor
         try:
             while not self._stop.is_set():
                 page = self._fetch(request)
                 upcoming = self._following(request, page)
-                if not self._put((request, page)):
+                if not self._put(self._fetched, (request, page)):
                     return
                 if upcoming is None:
                     break
                 request = upcoming
-            self._put(_END)
+            self._put(self._fetched, _END)
         except BaseException as exc:  # handed to the consumer, who raises it in its own thread
-            self._put(_Failed(exc))
+            self._put(self._fetched, _Failed(exc))
 
-    def _put(self, item: object) -> bool:
+    def _run_prepare(self) -> None:
+        assert self._prepare is not None
+        while not self._stop.is_set():
+            try:
+                item = self._fetched.get(timeout=_PUT_POLL_S)
+            except queue.Empty:
+                continue
+            if item is _END or isinstance(item, _Failed):
+                self._put(self._ready, item)
+                return
+            request, page = cast("tuple[R, P]", item)
+            try:
+                prepared = self._prepare(page)
+            except BaseException as exc:  # handed to the consumer in the page's place
+                self._put(self._ready, _Failed(exc))
+                return
+            if not self._put(self._ready, (request, prepared)):
+                return
+
+    def _put(self, target: queue.Queue[object], item: object) -> bool:
         """Queue ``item`` unless told to stop first; True when queued."""
         started = time.monotonic()
         try:
             while not self._stop.is_set():
                 try:
-                    self._queue.put(item, timeout=_PUT_POLL_S)
+                    target.put(item, timeout=_PUT_POLL_S)
                     return True
                 except queue.Full:
                     continue
             return False
         finally:
-            self.engine_bound_s += time.monotonic() - started
+            if target is self._ready:
+                self.engine_bound_s += time.monotonic() - started
 
-    def _drain(self) -> None:
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                return
+
+def _drain(pending: queue.Queue[object]) -> None:
+    while True:
+        try:
+            pending.get_nowait()
+        except queue.Empty:
+            return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -107,3 +108,45 @@ def test_a_second_signal_leaves_at_once_without_waiting_for_the_call_in_flight()
     release.set()
 
     assert elapsed < 1.0
+
+
+def test_preparing_a_page_runs_beside_fetching_the_next_and_keeps_the_order() -> None:
+    pages = _list_pages(12)
+    fetched: list[str | None] = []
+
+    def fetch(after: str | None) -> Page:
+        fetched.append(after)
+        return pages[after]
+
+    def slow_prepare(page: Page) -> Page:
+        time.sleep(0.01)
+        return Page(tuple(replace(r, properties={"prepared": True}) for r in page.records), page.next_after)
+
+    with PagePrefetcher(fetch, None, _next, prepare=slow_prepare, depth=3) as ahead:
+        first = next(iter(ahead))
+        time.sleep(0.05)
+        ahead_of_preparing = len(fetched)  # the fetcher did not wait for the slow preparation
+        rest = list(ahead)
+
+    assert ahead_of_preparing >= 3
+    assert [request for request, _page in [first, *rest]] == list(pages)
+    assert all(page.records[0].properties == {"prepared": True} for _request, page in [first, *rest])
+
+
+def test_a_failed_preparation_is_raised_in_its_page_place() -> None:
+    pages = _list_pages(5)
+
+    def prepare(page: Page) -> Page:
+        if page.next_after == "c3":  # the page asked for with "c2"
+            raise ValueError("unmappable")
+        return page
+
+    seen: list[str | None] = []
+    with (
+        pytest.raises(ValueError, match="unmappable"),
+        PagePrefetcher(pages.__getitem__, None, _next, prepare=prepare) as ahead,
+    ):
+        for request, _page in ahead:
+            seen.append(request)
+
+    assert seen == [None, "c1"]
