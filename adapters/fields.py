@@ -26,7 +26,7 @@ _PHONE_SEPARATORS = str.maketrans("", "", " -().\u00a0")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=normalize.WORKING_SET)  # a working set: a bigger cache only grows with the portal
 def _clean(value: str | int | float, max_length: int) -> str | None:
     # CRM values repeat a lot (countries, stages, sources, industries): cleaning each distinct one once is the
     # difference between ~1.5k and ~5k records per second through mapping.
@@ -34,7 +34,7 @@ def _clean(value: str | int | float, max_length: int) -> str | None:
     return None if cleaned is None or normalize.is_placeholder(cleaned) else cleaned
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=normalize.WORKING_SET)  # a working set: a bigger cache only grows with the portal
 def _person_name(value: str | int | float) -> str | None:
     return normalize.person_name(value)
 
