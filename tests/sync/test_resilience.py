@@ -203,7 +203,7 @@ def test_forged_records_are_skipped_with_a_logged_reason_and_the_rest_continue(
 def test_a_failing_crm_does_not_stop_the_other(sandbox: SandboxServer, cache: sqlite_utils.Database, crm: str) -> None:
     _seed(sandbox, contacts=50)
     broken = {"hubspot": "hubspot:5xx=1.0", "salesforce": "salesforce:5xx=1.0"}[crm]
-    readers = [
+    readers: list[CrmReader] = [
         HubSpotReader(hubspot_config(sandbox, retry={"attempts": 2, "initial_backoff_s": 0})),
         SalesforceReader(salesforce_config(sandbox, retry={"attempts": 2, "initial_backoff_s": 0})),
     ]
