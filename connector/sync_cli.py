@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connector.cache import open_cache
+from connector.cli_options import config_option
 from connector.config import load_config
 from connector.db import transaction
 from connector.errors import ConfigError, LeadrelayError
@@ -32,7 +33,6 @@ from connector.sync.engine import SyncReport
 from connector.sync.progress import LogProgress, RichProgress
 from connector.sync.readers import build_engine
 
-DEFAULT_CONFIG = "leadrelay.yaml"
 CRMS = ("hubspot", "salesforce")
 
 
@@ -62,15 +62,7 @@ def _graceful(flag: _StopFlag) -> Iterator[None]:
 
 
 @click.group("sync", invoke_without_command=True)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="LEADRELAY_CONFIG",
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    help="Config file (or $LEADRELAY_CONFIG).",
-)
+@config_option()
 @click.option("--crm", type=click.Choice(CRMS), default=None, help="Sync only this CRM.")
 @click.option("--full", is_flag=True, help="Forget the cursors and re-read everything (deletes what is gone).")
 @click.pass_context
@@ -98,15 +90,7 @@ def sync_command(ctx: click.Context, config_path: Path, crm: str | None, full: b
 
 
 @sync_command.command("resume")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="LEADRELAY_CONFIG",
-    default=DEFAULT_CONFIG,
-    show_default=True,
-    help="Config file (or $LEADRELAY_CONFIG).",
-)
+@config_option()
 @click.option(
     "--crm", type=click.Choice(CRMS), default=None, help="Lift only this CRM's pause (default: every paused CRM)."
 )
