@@ -18,18 +18,18 @@ malformed record must be skipped with a reason rather than fail the whole page's
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from adapters.hubspot import mapping
+from adapters.hubspot.answers import parse_json
 from adapters.hubspot.client import build_client, build_limiter
 from adapters.hubspot.errors import map_error
 from connector.config.crm import HubSpotConfig
 from connector.crm import CacheRecord, Page, Position, RawRecord
-from connector.errors import BudgetExhaustedError, RateLimitedError, RetriableError, TransportError
+from connector.errors import BudgetExhaustedError, RateLimitedError, RetriableError
 from connector.models import CrmName
 from connector.ratelimit import CrmLimiter
 from connector.retry import RetryPolicy
@@ -223,7 +223,7 @@ class HubSpotReader:
             except Exception as exc:  # a connection lost mid-body: retriable like any transport failure
                 raise _mapped(exc, search) from exc
             self._observe(response.headers)
-            return _json(raw)
+            return parse_json(raw)
 
         def on_retry(error: RetriableError, _wait: float) -> None:
             if isinstance(error, RateLimitedError):
@@ -271,14 +271,6 @@ def _sent(send: Callable[[], Any], search: bool) -> Any:
 def _mapped(exc: Exception, search: bool) -> BaseException:
     mapped = map_error(exc, search=search)
     return mapped if mapped is not exc else exc
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except (TypeError, ValueError) as exc:
-        raise TransportError("hubspot sent an answer that is not JSON", crm="hubspot") from exc
-    return body if isinstance(body, dict) else {}
 
 
 def _int(value: Any) -> int | None:
