@@ -7,10 +7,14 @@ for their own duration (``sandbox.limits(...)``, ``sandbox.faults(...)``) and th
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 from hypothesis import HealthCheck, settings
 
 from adapters.sandbox.runner import SandboxServer
@@ -48,3 +52,31 @@ def hubspot_client(sandbox: SandboxServer) -> Any:
 def sf(sandbox: SandboxServer) -> Any:
     """The real ``simple_salesforce.Salesforce`` on the sandbox, over TLS trusting its test CA."""
     return sandbox.salesforce()
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts, and its envelope."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real local SMTP server (aiosmtpd) on a free port: its inbox and the port."""
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()

@@ -9,17 +9,13 @@ configured channel.
 from __future__ import annotations
 
 import json
-import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from adapters.email.notifier import EmailNotifier, message_id
 from adapters.slack.notifier import SlackNotifier
@@ -46,35 +42,10 @@ REMIND_AT = datetime(2026, 11, 2, 10, 50, tzinfo=UTC)  # routed Monday 10:00, 60
 LATE = datetime(2026, 11, 3, 12, tzinfo=UTC)
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 OK"
-
-
 @pytest.fixture
 def slack() -> Iterator[SlackStandIn]:
     with SlackStandIn(token=TOKEN) as standin:
         yield standin
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 def _config(routing, *, slack=None, smtp_port=None, **sla) -> LeadrelayConfig:

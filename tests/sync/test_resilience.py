@@ -18,7 +18,7 @@ from connector.crm import CrmReader
 from connector.sync import cursors
 from connector.sync.engine import SyncEngine
 
-from .world import assert_cache_matches, hubspot_config, salesforce_config, store_records
+from .world import SYNCED_KINDS, assert_cache_matches, hubspot_config, salesforce_config, store_records
 
 
 def _seed(sandbox: SandboxServer, contacts: int = 300) -> None:
@@ -65,19 +65,9 @@ def test_backfill_aborted_after_some_pages_resumes_without_duplicates_or_gaps(
     second = SyncEngine(cache, readers).run_pass()
 
     assert_cache_matches(cache, sandbox)
-    kinds = (
-        "hubspot.owners",
-        "hubspot.companies",
-        "hubspot.contacts",
-        "salesforce.User",
-        "salesforce.Group",
-        "salesforce.Account",
-        "salesforce.Lead",
-        "salesforce.Contact",
-    )
-    created = sum(s.counts.created for s in first.streams + second.streams if s.stream in kinds)
+    created = sum(s.counts.created for s in first.streams + second.streams if s.stream in SYNCED_KINDS)
     assert created == sum(
-        len(store_records(sandbox, k, archived=None if k == "hubspot.owners" else False)) for k in kinds
+        len(store_records(sandbox, k, archived=None if k == "hubspot.owners" else False)) for k in SYNCED_KINDS
     )  # every record created exactly once across the two runs
 
 
