@@ -82,12 +82,24 @@ class HolidayCalendar(_Section):
         return code
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 class Pto(_Section):
     """Time off: dates are whole days in the rep's time zone (both ends included); datetimes are exact."""
 
     start: datetime | date
     end: datetime | date
     note: str | None = None
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _day_stays_a_day(cls, value: object) -> object:
+        # "2026-11-23" (a quoted YAML date, or JSON) would otherwise validate as midnight, turning a whole-day PTO
+        # into an exact one that ends at the start of its last day.
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value.strip()):
+            return date.fromisoformat(value.strip())
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Pto:

@@ -27,7 +27,7 @@ from connector.errors import ConfigError
 from connector.routing.availability import crm_skip
 from connector.routing.conditions import CompiledRule, Value, compile_rule, field_value
 from connector.routing.context import RouteContext
-from connector.routing.ledger import LedgerState
+from connector.routing.ledger import LedgerState, LedgerView
 from connector.routing.model import Assignment, Decision, RoutingInput, Snapshot, StepOutcome, StepResult
 from connector.routing.pools import choose_from_pool, pick_in_pool
 
@@ -45,6 +45,21 @@ def route(
     config_version: str = "",
 ) -> Decision:
     """Decide the owner(s) of ``inp.lead`` for ``stage`` (the first stage when None); does not touch ``ledger``."""
+    return decide(inp, snapshot, config, ledger, now, stage=stage, config_version=config_version)[0]
+
+
+def decide(
+    inp: RoutingInput,
+    snapshot: Snapshot,
+    config: RoutingConfig,
+    ledger: LedgerState,
+    now: datetime,
+    *,
+    stage: str | None = None,
+    config_version: str = "",
+) -> tuple[Decision, LedgerView]:
+    """``route``, plus the ledger view the decision wrote to: a caller that keeps the ledger (and logs the decision)
+    can ``adopt`` the view instead of applying the decision's delta entry by entry."""
     if not config.stages:
         raise ConfigError("routing has no stages: add at least one under routing.stages", field="routing.stages")
     if stage is not None and stage not in {s.name for s in config.stages}:
@@ -57,7 +72,7 @@ def route(
     if first.secondary is not None:
         assignments.append(run_stage(ctx, config.stage(first.secondary), "secondary", trace))
     alert = _alert(trace, assignments)
-    return Decision(
+    decision = Decision(
         lead_id=inp.lead.id,
         stage=first.name,
         decided_at=now,
@@ -69,6 +84,7 @@ def route(
         reads=ctx.reads(),
         alert=alert,
     )
+    return decision, ctx.view
 
 
 def run_stage(ctx: RouteContext, stage: Stage, role: str, trace: list[StepResult]) -> Assignment:

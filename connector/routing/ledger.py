@@ -9,80 +9,144 @@ PTO policy: with ``resume`` (the default) nothing accrues while a rep is away, s
 weight instead of receiving a flood of catch-up leads. With ``catch_up`` a rep away on PTO or a public holiday keeps
 accruing, capped at ``catch_up_limit`` leads.
 
-``LedgerState`` is the in-memory ledger (loaded from and saved to SQLite by ``store``); ``LedgerView`` is what one
-decision reads and writes: a layer over the state that records what it read (for replay) and collects the changes
-(the ``LedgerDelta``) without touching the state, keeping routing a pure function.
+``LedgerState`` is the in-memory ledger: one *book* per pool (rep -> entry) plus the cap counters. ``LedgerView`` is
+what one decision reads and writes: it copies each book it touches (one C-level dict copy), so the state itself
+never changes while routing and routing stays a pure function; the changes come out as the decision's
+``LedgerDelta``. A router that logs the decision can then ``adopt`` the view's books instead of re-applying the
+delta entry by entry (the two give the same ledger: the books hold exactly the values the delta describes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+from itertools import repeat
 from typing import NamedTuple
 
 from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry, Reads
 
 _ZERO = LedgerEntry()
+# Building NamedTuples through their generated ``__new__`` costs several times a plain tuple; these build them from
+# a ready tuple of values, which ``map`` can call without going through Python code.
+_entry = partial(tuple.__new__, LedgerEntry)
+_change = partial(tuple.__new__, CreditChange)
+
+Book = dict[str, LedgerEntry]  # one pool's standing: rep -> entry
 
 
-@dataclass
 class LedgerState:
-    """Credits per (pool, rep) and assignment counts per (rep, period); mutable, owned by one router."""
+    """Credits per pool (one book of rep -> entry each) and assignment counts per (rep, period); owned by one router."""
 
-    entries: dict[tuple[str, str], LedgerEntry] = field(default_factory=dict)
-    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    __slots__ = ("books", "counts")
+
+    def __init__(self, books: dict[str, Book] | None = None, counts: dict[tuple[str, str], int] | None = None) -> None:
+        self.books: dict[str, Book] = books if books is not None else {}
+        self.counts: dict[tuple[str, str], int] = counts if counts is not None else {}
+
+    @classmethod
+    def from_entries(
+        cls, entries: Mapping[tuple[str, str], LedgerEntry], counts: Mapping[tuple[str, str], int] | None = None
+    ) -> LedgerState:
+        """A ledger holding these (pool, rep) entries and counts."""
+        books: dict[str, Book] = {}
+        for (pool, rep), entry in entries.items():
+            books.setdefault(pool, {})[rep] = entry
+        return cls(books, dict(counts or {}))
+
+    @property
+    def entries(self) -> dict[tuple[str, str], LedgerEntry]:
+        """Every entry keyed by (pool, rep): a flat copy, for reports and comparisons (not for the hot path)."""
+        return dict(self.items())
+
+    def items(self) -> Iterator[tuple[tuple[str, str], LedgerEntry]]:
+        """((pool, rep), entry) for every entry, pool by pool."""
+        for pool, book in self.books.items():
+            for rep, entry in book.items():
+                yield (pool, rep), entry
 
     def entry(self, pool: str, rep: str) -> LedgerEntry:
         """The rep's standing in the pool (zero when never seen)."""
-        return self.entries.get((pool, rep), _ZERO)
+        book = self.books.get(pool)
+        return _ZERO if book is None else book.get(rep, _ZERO)
 
     def count(self, rep: str, period: str) -> int:
         """Leads the rep received in the period."""
         return self.counts.get((rep, period), 0)
 
     def apply(self, delta: LedgerDelta) -> None:
-        """Fold a decision's changes in (the only way the ledger moves)."""
-        for change in delta.credits:
-            old = self.entry(change.pool, change.rep)
-            self.entries[(change.pool, change.rep)] = LedgerEntry(
-                credit=change.credit,
-                expected=old.expected + change.expected_added,
-                assigned=old.assigned + change.assigned_added,
-            )
-        for count in delta.counts:
-            key = (count.rep, count.period)
-            self.counts[key] = self.counts.get(key, 0) + count.added
+        """Fold a decision's changes in (how a logged decision is replayed into the ledger)."""
+        books = self.books
+        for pool, rep, credit, expected_added, assigned_added in delta.credits:
+            book = books.get(pool)
+            if book is None:
+                book = books[pool] = {}
+            old = book.get(rep, _ZERO)
+            book[rep] = _entry((credit, old[1] + expected_added, old[2] + assigned_added))
+        counts = self.counts
+        for rep, period, added in delta.counts:
+            key = (rep, period)
+            counts[key] = counts.get(key, 0) + added
+
+    def adopt(self, view: LedgerView) -> None:
+        """Take over the books and counts a decision's view ended with: ``apply(view.delta())`` without the
+        per-entry work. Only valid when nothing else changed this state since the view was made."""
+        self.books.update(view._books)
+        counts = self.counts
+        for rep, period, added in view._count_changes:
+            key = (rep, period)
+            counts[key] = counts.get(key, 0) + added
 
     @classmethod
     def from_reads(cls, reads: Reads) -> LedgerState:
         """The ledger exactly as a recorded decision saw it (for replay)."""
-        return cls(
-            entries={(pool, rep): entry for pool, rep, entry in reads.credits},
-            counts={(rep, period): n for rep, period, n in reads.counts},
-        )
+        books: dict[str, Book] = {}
+        for pool, rep, entry in reads.credits:
+            books.setdefault(pool, {})[rep] = entry
+        return cls(books, {(rep, period): n for rep, period, n in reads.counts})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LedgerState):
+            return NotImplemented
+        return self.entries == other.entries and self.counts == other.counts
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        entries = sum(len(book) for book in self.books.values())
+        return f"LedgerState({len(self.books)} pools, {entries} entries, {len(self.counts)} counts)"
 
 
 class LedgerView:
-    """One decision's window on the ledger: reads fall through to the state, writes stay here as a delta."""
+    """One decision's window on the ledger: reads see the state, writes go to copies and come out as a delta."""
+
+    __slots__ = ("_books", "_changes", "_count_changes", "_counts", "_picks", "_read", "_read_counts", "_state")
 
     def __init__(self, state: LedgerState) -> None:
         self._state = state
-        self._entries: dict[tuple[str, str], LedgerEntry] = {}
+        self._books: dict[str, Book] = {}  # this decision's copy of every book it touched
+        self._read: list[tuple[str, Sequence[str]]] = []  # (pool, reps) in read order, for replay
         self._counts: dict[tuple[str, str], int] = {}
-        self._read_entries: dict[tuple[str, str], LedgerEntry] = {}
         self._read_counts: dict[tuple[str, str], int] = {}
-        self._changes: dict[tuple[str, str], CreditChange] = {}  # merged per key, in first-touched order
+        self._changes: list[CreditChange] = []  # in the order made; merged per key by ``delta``
+        self._picks: list[tuple[str, Sequence[str]]] = []  # (pool, reps whose entries changed), per pick
         self._count_changes: list[CountChange] = []
+
+    def _book(self, pool: str) -> Book:
+        book = self._books.get(pool)
+        if book is None:
+            original = self._state.books.get(pool)
+            book = self._books[pool] = {} if original is None else original.copy()
+        return book
 
     def entry(self, pool: str, rep: str) -> LedgerEntry:
         """Current standing, including changes made earlier in this decision."""
-        key = (pool, rep)
-        found = self._entries.get(key)
-        if found is None:
-            found = self._state.entries.get(key, _ZERO)
-            self._entries[key] = found  # later reads see the same value; the first read is what replay needs
-            self._read_entries[key] = found
-        return found
+        self._read.append((pool, (rep,)))
+        return self._book(pool).get(rep, _ZERO)
+
+    def entries(self, pool: str, reps: Sequence[str]) -> list[LedgerEntry]:
+        """``entry`` for each rep of a pool, in order (every pool pick reads its whole pool)."""
+        self._read.append((pool, reps))
+        return list(map(self._book(pool).get, reps, repeat(_ZERO)))
 
     def count(self, rep: str, period: str) -> int:
         """Leads in the period, including this decision's earlier assignments."""
@@ -94,27 +158,12 @@ class LedgerView:
             self._read_counts[key] = found
         return found
 
-    def entries(self, pool: str, reps: Sequence[str]) -> list[LedgerEntry]:
-        """``entry`` for each rep of a pool, in order (every pool pick reads its whole pool)."""
-        seen, state, read = self._entries, self._state.entries, self._read_entries
-        out = []
-        for rep in reps:
-            key = (pool, rep)
-            found = seen.get(key)
-            if found is None:
-                found = seen[key] = read[key] = state.get(key, _ZERO)
-            out.append(found)
-        return out
-
     def credit(
         self, pool: str, rep: str, old: LedgerEntry, *, credit: float, expected_added: float, assigned_added: int
     ) -> None:
         """Record a rep's new credit in a pool (``old`` is its standing before, as read through this view)."""
-        key = (pool, rep)
-        self._entries[key] = LedgerEntry(credit, old.expected + expected_added, old.assigned + assigned_added)
-        change = CreditChange(pool, rep, credit, expected_added, assigned_added)
-        prev = self._changes.get(key)
-        self._changes[key] = change if prev is None else _combined(prev, change)
+        self._book(pool)[rep] = _entry((credit, old[1] + expected_added, old[2] + assigned_added))
+        self._changes.append(_change((pool, rep, credit, expected_added, assigned_added)))
 
     def add_lead(self, rep: str, periods: Sequence[str]) -> None:
         """Count one more lead for the rep in each period (for caps)."""
@@ -122,15 +171,48 @@ class LedgerView:
             self._counts[(rep, period)] = self.count(rep, period) + 1
             self._count_changes.append(CountChange(rep, period))
 
+    def changed(self) -> list[tuple[str, Sequence[str]]]:
+        """(pool, reps) whose entries this decision changed, one item per pick."""
+        return self._picks
+
+    def count_changes(self) -> list[CountChange]:
+        """The cap counters this decision moved, in order."""
+        return self._count_changes
+
     def delta(self) -> LedgerDelta:
         """The changes, merged per key, in first-touched order."""
-        return LedgerDelta(credits=tuple(self._changes.values()), counts=tuple(self._count_changes))
+        changes = self._changes
+        pools = [pool for pool, _ in self._picks]
+        if len(set(pools)) == len(pools):  # every pool picked in once: no key changed twice
+            return LedgerDelta(credits=tuple(changes), counts=tuple(self._count_changes))
+        merged: dict[tuple[str, str], CreditChange] = {}
+        for change in changes:
+            key = (change[0], change[1])
+            prev = merged.get(key)
+            merged[key] = change if prev is None else _combined(prev, change)
+        return LedgerDelta(credits=tuple(merged.values()), counts=tuple(self._count_changes))
 
     def reads(self) -> tuple[tuple[tuple[str, str, LedgerEntry], ...], tuple[tuple[str, str, int], ...]]:
-        """What this decision read from the state (first read of each key)."""
-        credits = tuple((p, r, e) for (p, r), e in self._read_entries.items())
+        """What this decision read from the state (first read of each key, as the state held it)."""
+        books, reads = self._state.books, self._read
         counts = tuple((r, p, n) for (r, p), n in self._read_counts.items())
-        return credits, counts
+        pools = [pool for pool, _ in reads]
+        if len(set(pools)) == len(pools):  # no pool read twice: no key can repeat
+            credits: list[tuple[str, str, LedgerEntry]] = []
+            for pool, reps in reads:
+                book = books.get(pool) or {}
+                credits.extend(zip(repeat(pool), reps, map(book.get, reps, repeat(_ZERO))))
+            return tuple(credits), counts
+        seen: set[tuple[str, str]] = set()
+        credits = []
+        for pool, reps in reads:
+            book = books.get(pool) or {}
+            for rep in reps:
+                key = (pool, rep)
+                if key not in seen:
+                    seen.add(key)
+                    credits.append((pool, rep, book.get(rep, _ZERO)))
+        return tuple(credits), counts
 
 
 def _combined(first: CreditChange, then: CreditChange) -> CreditChange:
@@ -169,26 +251,25 @@ def pick_weighted(
 def pick_round_robin(
     view: LedgerView, pool: str, reps: Sequence[str], weights: Sequence[float], standing: Sequence[LedgerEntry]
 ) -> str:
-    """``pick_weighted`` when every contender is eligible (no one accruing while away): the common case, on plain
-    lists and in one pass per step, since it runs for every pick. Same arithmetic, same ties, same ledger changes.
-    """
+    """``pick_weighted`` when every contender is eligible (no one accruing while away): the common case, worked
+    column by column since it runs for every pick. Same arithmetic, same ties, same ledger changes."""
     total = sum(weights)
-    scores = [entry.credit + weight / total for weight, entry in zip(weights, standing, strict=True)]
-    best = max(scores)
+    shares = [weight / total for weight in weights]
+    credits = [entry[0] + share for entry, share in zip(standing, shares, strict=True)]  # the scores, too
+    best = max(credits)
     # Within a hair of the best counts as level, so float noise (thirds, sevenths...) never decides a tie.
-    level = [i for i, score in enumerate(scores) if score >= best - 1e-6]
-    chosen = reps[level[0] if len(level) == 1 else min(level, key=lambda i: (-weights[i], reps[i]))]
-    entries, changes, new = view._entries, view._changes, tuple.__new__
-    for rep, weight, entry in zip(reps, weights, standing, strict=True):
-        share = weight / total
-        won = 1 if rep == chosen else 0
-        credit = entry.credit + share - won
-        key = (pool, rep)
-        entries[key] = new(LedgerEntry, (credit, entry.expected + share, entry.assigned + won))
-        change = new(CreditChange, (pool, rep, credit, share, won))
-        prev = changes.get(key)
-        changes[key] = change if prev is None else _combined(prev, change)
-    return chosen
+    level = [i for i, score in enumerate(credits) if score >= best - 1e-6]
+    chosen = level[0] if len(level) == 1 else min(level, key=lambda i: (-weights[i], reps[i]))
+    credits[chosen] -= 1  # (credit + share) - 1: the same float as credit + share - won
+    won = [0] * len(reps)
+    won[chosen] = 1
+    expected = [entry[1] + share for entry, share in zip(standing, shares, strict=True)]
+    assigned = [entry[2] for entry in standing]
+    assigned[chosen] += 1
+    view._book(pool).update(zip(reps, map(_entry, zip(credits, expected, assigned, strict=True)), strict=True))
+    view._changes.extend(map(_change, zip(repeat(pool), reps, credits, shares, won)))
+    view._picks.append((pool, reps))
+    return reps[chosen]
 
 
 def pick_least_loaded(
@@ -234,16 +315,11 @@ def _settle(
     chosen: str,
     catch_up_limit: float | None,
 ) -> None:
-    # ``LedgerView.credit`` inlined: this runs for every contender of every pick.
-    entries, changes = view._entries, view._changes
     for c, entry in zip(contenders, standing, strict=True):
         share = c.weight / total
         won = 1 if c.rep == chosen else 0
         credit = entry.credit + share - won
         if not c.eligible and catch_up_limit is not None:
             credit = min(credit, catch_up_limit)
-        key = (pool, c.rep)
-        entries[key] = LedgerEntry(credit, entry.expected + share, entry.assigned + won)
-        change = CreditChange(pool, c.rep, credit, share, won)
-        prev = changes.get(key)
-        changes[key] = change if prev is None else _combined(prev, change)
+        view.credit(pool, c.rep, entry, credit=credit, expected_added=share, assigned_added=won)
+    view._picks.append((pool, [c.rep for c in contenders]))

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from connector.routing.codec import decode, loads
 from connector.routing.codec import stored_delta as detail_delta
-from connector.routing.ledger import LedgerState
+from connector.routing.ledger import LedgerState, LedgerView
 from connector.routing.model import LedgerDelta, LedgerEntry
 
 _ZERO = LedgerEntry()
@@ -45,8 +46,8 @@ class StoredLedger:
     state: LedgerState
     through_id: int  # the last decision whose delta is folded in
     checkpoint_id: int  # the last decision the on-disk tables include
-    updated_ms: dict[tuple[str, str], int] = field(default_factory=dict)  # when each entry last moved
-    dirty_entries: set[tuple[str, str]] = field(default_factory=set)
+    updated_ms: dict[str, dict[str, int]] = field(default_factory=dict)  # pool -> rep -> when the entry last moved
+    dirty_entries: dict[str, set[str]] = field(default_factory=dict)  # pool -> reps changed since the checkpoint
     dirty_counts: set[tuple[str, str]] = field(default_factory=set)
 
     @property
@@ -54,36 +55,58 @@ class StoredLedger:
         """Decisions folded in memory but not yet in the checkpoint."""
         return self.through_id - self.checkpoint_id
 
+    @property
+    def dirty(self) -> bool:
+        """Whether anything changed since the last checkpoint."""
+        return bool(self.pending or self.dirty_entries or self.dirty_counts)
+
     def apply(self, delta: LedgerDelta, decision_id: int, at_ms: int) -> None:
         """Fold one logged decision's delta in and remember what to write at the next checkpoint."""
-        # ``LedgerState.apply`` and the bookkeeping in one pass: this runs for every decision routed.
-        entries, updated, dirty, new = self.state.entries, self.updated_ms, self.dirty_entries, tuple.__new__
-        for pool, rep, credit, expected_added, assigned_added in delta.credits:
-            key = (pool, rep)
-            old = entries.get(key, _ZERO)
-            entries[key] = new(LedgerEntry, (credit, old.expected + expected_added, old.assigned + assigned_added))
-            updated[key] = at_ms
-            dirty.add(key)
-        counts, dirty_counts = self.state.counts, self.dirty_counts
-        for rep, period, added in delta.counts:
-            key = (rep, period)
-            counts[key] = counts.get(key, 0) + added
-            dirty_counts.add(key)
+        self.state.apply(delta)
+        updated, dirty = self.updated_ms, self.dirty_entries
+        for pool, rep, *_ in delta.credits:
+            _in(updated, pool)[rep] = at_ms
+            _in_set(dirty, pool).add(rep)
+        self.dirty_counts.update((rep, period) for rep, period, _ in delta.counts)
         self.through_id = decision_id
+
+    def adopt(self, view: LedgerView, decision_id: int, at_ms: int) -> None:
+        """Take over a just-logged decision's books (``apply`` of its delta, without the per-entry work)."""
+        self.state.adopt(view)
+        updated, dirty = self.updated_ms, self.dirty_entries
+        for pool, reps in view.changed():
+            _in(updated, pool).update(zip(reps, repeat(at_ms)))
+            _in_set(dirty, pool).update(reps)
+        self.dirty_counts.update((rep, period) for rep, period, _ in view.count_changes())
+        self.through_id = decision_id
+
+
+def _in(table: dict[str, dict[str, int]], pool: str) -> dict[str, int]:
+    found = table.get(pool)
+    if found is None:
+        found = table[pool] = {}
+    return found
+
+
+def _in_set(table: dict[str, set[str]], pool: str) -> set[str]:
+    found = table.get(pool)
+    if found is None:
+        found = table[pool] = set()
+    return found
 
 
 def read_ledger(conn: sqlite3.Connection) -> StoredLedger:
     """The ledger as of the last logged decision: the checkpoint tables plus every decision after them."""
-    entries: dict[tuple[str, str], LedgerEntry] = {}
-    updated: dict[tuple[str, str], int] = {}
+    books: dict[str, dict[str, LedgerEntry]] = {}
+    updated: dict[str, dict[str, int]] = {}
     for pool, rep, credit, expected, assigned, at_ms in conn.execute(
         "SELECT pool, rep, credit, expected, assigned, updated_at_ms FROM routing_ledger"
     ):
-        entries[(pool, rep)] = LedgerEntry(credit, expected, assigned)
-        updated[(pool, rep)] = at_ms
+        books.setdefault(pool, {})[rep] = LedgerEntry(credit, expected, assigned)
+        _in(updated, pool)[rep] = at_ms
     counts = {(rep, period): n for rep, period, n in conn.execute("SELECT rep, period, count FROM routing_counts")}
     last = checkpoint_id(conn)
-    stored = StoredLedger(LedgerState(entries, counts), last, last, updated)
+    stored = StoredLedger(LedgerState(books, counts), last, last, updated)
     catch_up(conn, stored)
     return stored
 
@@ -122,9 +145,16 @@ def stored_delta(payload: str | bytes, trace_z: bytes | None) -> LedgerDelta:
 
 def save_checkpoint(conn: sqlite3.Connection, stored: StoredLedger) -> None:
     """Write what changed since the last checkpoint; call inside the transaction that logged the decisions."""
-    entries, counts, updated = stored.state.entries, stored.state.counts, stored.updated_ms
+    books, counts, updated = stored.state.books, stored.state.counts, stored.updated_ms
     if stored.dirty_entries:
-        conn.executemany(_UPSERT_ENTRY, [(*key, *entries[key], updated[key]) for key in stored.dirty_entries])
+        conn.executemany(
+            _UPSERT_ENTRY,
+            [
+                (pool, rep, *books[pool][rep], updated[pool][rep])
+                for pool, reps in stored.dirty_entries.items()
+                for rep in reps
+            ],
+        )
     if stored.dirty_counts:
         conn.executemany(_UPSERT_COUNT, [(*key, counts.get(key, 0)) for key in stored.dirty_counts])
     conn.execute(
@@ -133,5 +163,5 @@ def save_checkpoint(conn: sqlite3.Connection, stored: StoredLedger) -> None:
         (stored.through_id,),
     )
     stored.checkpoint_id = stored.through_id
-    stored.dirty_entries = set()
+    stored.dirty_entries = {}
     stored.dirty_counts = set()

@@ -22,7 +22,7 @@ import structlog
 from connector.config.routing import RoutingConfig
 from connector.db import transaction
 from connector.logs import get_logger
-from connector.routing.cascade import route
+from connector.routing.cascade import decide
 from connector.routing.ledger import LedgerState
 from connector.routing.ledger_store import (
     CHECKPOINT_EVERY,
@@ -132,11 +132,11 @@ class Router:
             catch_up(conn, stored)  # another router (process) logged decisions since we last looked
         decisions, rows = [], []
         for inp in inputs:
-            decision = route(
+            decision, view = decide(
                 inp, snapshot, self.config, stored.state, now, stage=stage, config_version=self.config_version
             )
             row = decision_row(decision_id, decision)
-            stored.apply(decision.delta, decision_id, row[3])  # row[3]: decided_at_ms
+            stored.adopt(view, decision_id, row[3])  # row[3]: decided_at_ms
             rows.append(row)
             decisions.append(decision)
             decision_id += 1
@@ -155,7 +155,7 @@ class Router:
 
     def close(self) -> None:
         """Checkpoint, so the next start has nothing to replay (skipping it loses nothing, it only costs time)."""
-        if self._stored.pending or self._stored.dirty_entries or self._stored.dirty_counts:
+        if self._stored.dirty:
             self.checkpoint()
 
     def prune(self, now: datetime) -> int:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from connector.config.routing import RoutingConfig
 from connector.models import Owner
-from connector.routing.cascade import route
+from connector.routing.cascade import decide, route
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Decision, Reads, RoutingInput, Snapshot
 
@@ -121,8 +121,10 @@ def simulate(
             # A new snapshot only when that changed: routing shares its per-minute work across one snapshot's leads.
             snapshot = Snapshot(dict(owners), dict(open_leads), owners_known=False)
         stage = old.stage if old.stage in stages else None
-        new = route(old.input, snapshot, config, ledger, old.decided_at, stage=stage, config_version=config_version)
-        ledger.apply(new.delta)
+        new, view = decide(
+            old.input, snapshot, config, ledger, old.decided_at, stage=stage, config_version=config_version
+        )
+        ledger.adopt(view)
         total += 1
         before[old.owner] += 1
         after[new.owner] += 1

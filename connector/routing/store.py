@@ -159,8 +159,8 @@ def ledger_rows(db: sqlite_utils.Database) -> list[LedgerRow]:
     """Every ledger entry (checkpoint plus later decisions), by pool then rep."""
     stored = read_ledger(db.conn)
     return [
-        LedgerRow(pool, rep, *entry, stored.updated_ms[(pool, rep)])
-        for (pool, rep), entry in sorted(stored.state.entries.items())
+        LedgerRow(pool, rep, *entry, stored.updated_ms[pool][rep])
+        for (pool, rep), entry in sorted(stored.state.items())
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,15 @@ def test_overlapping_pto_is_rejected_with_its_line(tmp_path):
 def test_pto_mixing_date_and_datetime_or_reversed_is_rejected():
     with pytest.raises(ConfigError, match="before it starts"):
         parse_config(BASE.replace("{email: b@x.com}", "{email: b@x.com, pto: [{start: 2026-12-05, end: 2026-12-01}]}"))
+
+
+def test_a_quoted_pto_day_is_a_whole_day_not_midnight():
+    # JSON, or YAML with quotes, gives strings: the last day must still be a day off, not end at its midnight.
+    quoted = BASE.replace("{email: b@x.com}", """{email: b@x.com, pto: [{start: "2026-12-01", end: "2026-12-05"}]}""")
+    pto = parse_config(quoted).config.routing.rep("b@x.com").pto[0]
+    assert (pto.start, pto.end) == (date(2026, 12, 1), date(2026, 12, 5))
+    exact = quoted.replace('"2026-12-05"', '"2026-12-05T12:00"').replace('"2026-12-01"', '"2026-12-01T09:00"')
+    assert parse_config(exact).config.routing.rep("b@x.com").pto[0].end == datetime(2026, 12, 5, 12, 0)
 
 
 def test_unknown_condition_field_and_region_are_rejected():
