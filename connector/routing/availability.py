@@ -174,15 +174,29 @@ def presence_skip(rep: Rep, local: LocalTime, *, ignore_hours: bool = False) -> 
 
 
 def cap_skip(rep: Rep, today: int, this_week: int, open_leads: int) -> Skip | None:
-    """The first capacity cap the rep has reached."""
+    """The first capacity cap the rep has reached (the same ``Skip`` object for the same counts, so a pool whose
+    availability did not change can be recognized by the identity of its verdicts)."""
     caps = rep.caps
     if caps.per_day is not None and today >= caps.per_day:
-        return Skip("cap_day", f"daily cap reached ({today}/{caps.per_day})")
+        return _capped("cap_day", "daily", today, caps.per_day)
     if caps.per_week is not None and this_week >= caps.per_week:
-        return Skip("cap_week", f"weekly cap reached ({this_week}/{caps.per_week})")
+        return _capped("cap_week", "weekly", this_week, caps.per_week)
     if caps.open_leads is not None and open_leads >= caps.open_leads:
-        return Skip("cap_open", f"open-lead cap reached ({open_leads}/{caps.open_leads})")
+        return _capped("cap_open", "open-lead", open_leads, caps.open_leads)
     return None
+
+
+_CAPPED: dict[tuple[str, int, int], Skip] = {}
+
+
+def _capped(code: str, words: str, count: int, cap: int) -> Skip:
+    key = (code, count, cap)
+    found = _CAPPED.get(key)
+    if found is None:
+        if len(_CAPPED) >= 10_000:
+            _CAPPED.clear()
+        found = _CAPPED[key] = Skip(code, f"{words} cap reached ({count}/{cap})")
+    return found
 
 
 def _pto_skip(rep: Rep, moment: datetime) -> Skip | None:

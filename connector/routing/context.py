@@ -69,11 +69,13 @@ class RouteContext:
 
     def skips(
         self, reps: Sequence[Rep], requirements: tuple[Requirement, ...] = (), ignore_hours: bool = False
-    ) -> list[Skip | None]:
+    ) -> tuple[Skip | None, ...]:
         """``skip`` for each rep, in order: the hot loop of every pool pick.
 
         The checks run in the same order as for one rep (booking, CRM, presence, requirements, caps); CRM and
-        presence come from the pool's roster, shared by every lead routed while its verdicts hold.
+        presence come from the pool's roster, shared by every lead routed while its verdicts hold. When nothing
+        about this lead changes them (no cap reached, no requirement, no PTO to the minute), the roster's own tuple
+        is returned: its identity tells the pool pick that it can reuse what it worked out from it.
         """
         excluded, previous = self.excluded, self.input.exclude_owners
         if len(reps) == 1:  # one rep (an account owner, a rule's rep): no roster to share
@@ -84,21 +86,28 @@ class RouteContext:
         ):
             return self._skips_one_by_one(reps, requirements, ignore_hours)
         self._owners_read.update(found.emails)
-        out = list(found.verdicts_at(self.minute, self.local))
-        for i in found.recheck:
-            out[i] = presence_skip(reps[i], self._exact(reps[i]), ignore_hours=ignore_hours)
+        verdicts = found.verdicts_at(self.minute, self.local)
+        out: list[Skip | None] | None = None
+        if found.recheck:
+            out = list(verdicts)
+            for i in found.recheck:
+                out[i] = presence_skip(reps[i], self._exact(reps[i]), ignore_hours=ignore_hours)
         if requirements:
+            out = list(verdicts) if out is None else out
             for i, verdict in enumerate(out):
                 if verdict is None:
                     out[i] = self._requirement_skip(reps[i], requirements)
-        for i in found.capped:
-            if out[i] is None:
-                out[i] = self._cap_skip(reps[i])
-        return out
+        for i, rep, day, week in found.caps:
+            if (verdicts if out is None else out)[i] is None:
+                capped = self._cap_check(rep, day, week)
+                if capped is not None:
+                    out = list(verdicts) if out is None else out
+                    out[i] = capped
+        return verdicts if out is None else tuple(out)
 
     def _skips_one_by_one(
         self, reps: Sequence[Rep], requirements: tuple[Requirement, ...], ignore_hours: bool
-    ) -> list[Skip | None]:
+    ) -> tuple[Skip | None, ...]:
         """``skips`` rep by rep: for one rep, or when a member already has this lead (2-to-1) or had it before."""
         presence = PRESENCE.presences(reps, self.local, ignore_hours=ignore_hours)
         excluded, previous = self.excluded, self.input.exclude_owners
@@ -127,14 +136,18 @@ class RouteContext:
             caps = rep.caps
             uncapped = caps.per_day is None and caps.per_week is None and caps.open_leads is None
             out.append(None if uncapped else self._cap_skip(rep))
-        return out
+        return tuple(out)
 
     def _cap_skip(self, rep: Rep) -> Skip | None:
-        caps, email, local = rep.caps, rep.email, self.local(rep)
-        today = self.view.count(email, local.day_period) if caps.per_day is not None else 0
-        week = self.view.count(email, local.week_period) if caps.per_week is not None else 0
+        local = self.local(rep)
+        return self._cap_check(rep, local.day_period, local.week_period)
+
+    def _cap_check(self, rep: Rep, day: str, week: str) -> Skip | None:
+        caps, email = rep.caps, rep.email
+        today = self.view.count(email, day) if caps.per_day is not None else 0
+        this_week = self.view.count(email, week) if caps.per_week is not None else 0
         open_leads = self.open_leads(email) if caps.open_leads is not None else 0
-        return cap_skip(rep, today, week, open_leads)
+        return cap_skip(rep, today, this_week, open_leads)
 
     def _requirement_skip(self, rep: Rep, requirements: tuple[Requirement, ...]) -> Skip | None:
         # A requirement the lead gives no value for is not held against anyone: skipping every rep because a form

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
 
 from connector.config.routing import Pool, Rep, RoutingConfig
 from connector.routing.availability import Skip
@@ -65,20 +67,83 @@ def pick_in_pool(
     """Pick one available member (by the pool's strategy; weighted round-robin for implicit pools like a pod)."""
     requirements = pool.require if pool is not None else ()
     skips = ctx.skips(members, requirements)
+    plan = _plan(ledger_name, members, skips)
     note_suffix = ""
-    if pool is not None and pool.outside_hours == "assign_anyway" and _only_hours_stand_in_the_way(skips):
+    if pool is not None and pool.outside_hours == "assign_anyway" and plan.only_hours:
         skips = ctx.skips(members, requirements, ignore_hours=True)
+        plan = _plan(ledger_name, members, skips)
         note_suffix = " (nobody in working hours: picked among reps otherwise available)"
     # Every member's standing is read once, before the pick: the candidates show the credit the pick used.
-    standing = ctx.view.entries(ledger_name, [rep.email for rep in members])
-    candidates = _candidates(ledger_name, members, skips, standing)
-    eligible = skips.count(None)
-    if not eligible:
-        return None, candidates, f"pool {ledger_name}: {_nobody(members, skips)}"
-    chosen = _pick(ctx, ledger_name, members, skips, standing=standing, pool=pool)
-    available = f"{eligible} of {len(members)} available"
-    note = f"pool {ledger_name}: picked {chosen.display_name} among {available}{note_suffix}"
+    standing = ctx.view.entries(ledger_name, plan.emails)
+    credits = [entry[0] for entry in standing]
+    candidates = list(
+        map(
+            _candidate,
+            zip(plan.emails, plan.eligible_flags, repeat(ledger_name), plan.codes, plan.reasons, plan.weights, credits),
+        )
+    )
+    if not plan.eligible:
+        return None, candidates, f"pool {ledger_name}: {plan.nobody}"
+    chosen = _pick(ctx, ledger_name, members, skips, plan, standing=standing, pool=pool)
+    note = f"pool {ledger_name}: picked {chosen.display_name} among {plan.available}{note_suffix}"
     return chosen, candidates, note
+
+
+_candidate = partial(tuple.__new__, Candidate)  # Candidate from a tuple of its values, without Python code
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """What a pick works out from who is available, the same for every lead while the verdicts stay the same."""
+
+    members: Sequence[Rep]
+    skips: tuple[Skip | None, ...]  # kept so the ids in the memo key cannot be reused while the plan lives
+    emails: tuple[str, ...]
+    weights: tuple[float, ...]
+    eligible_flags: tuple[bool, ...]
+    codes: tuple[str | None, ...]
+    reasons: tuple[str | None, ...]
+    eligible: tuple[int, ...]
+    eligible_emails: tuple[str, ...]
+    eligible_weights: tuple[float, ...]
+    only_hours: bool  # every member is skipped, and working hours are among the reasons
+    nobody: str  # "nobody available (...)", when nobody is
+    available: str  # "3 of 15 available"
+
+
+_PLANS: dict[tuple[str, int, tuple[int, ...]], _Plan] = {}
+
+
+def _plan(ledger_name: str, members: Sequence[Rep], skips: tuple[Skip | None, ...]) -> _Plan:
+    """The pick's plan, memoized by the identity of the members and of each verdict (verdicts are immutable and
+    shared: the roster's, PTO and holiday verdicts for their span, cap verdicts per count)."""
+    key = (ledger_name, id(members), tuple(map(id, skips)))
+    found = _PLANS.get(key)
+    if found is not None and found.members is members:
+        return found
+    if len(_PLANS) >= 4_096:
+        _PLANS.clear()
+    plan = _PLANS[key] = _make_plan(members, skips)
+    return plan
+
+
+def _make_plan(members: Sequence[Rep], skips: tuple[Skip | None, ...]) -> _Plan:
+    eligible = tuple(i for i, skip in enumerate(skips) if skip is None)
+    return _Plan(
+        members,
+        skips,
+        tuple(rep.email for rep in members),
+        tuple(rep.weight for rep in members),
+        tuple(skip is None for skip in skips),
+        tuple(None if skip is None else skip.code for skip in skips),
+        tuple(None if skip is None else skip.reason for skip in skips),
+        eligible,
+        tuple(members[i].email for i in eligible),
+        tuple(members[i].weight for i in eligible),
+        _only_hours_stand_in_the_way(skips),
+        _nobody(members, skips),
+        f"{len(eligible)} of {len(members)} available",
+    )
 
 
 def _only_hours_stand_in_the_way(skips: Sequence[Skip | None]) -> bool:
@@ -91,6 +156,7 @@ def _pick(
     ledger_name: str,
     members: Sequence[Rep],
     skips: Sequence[Skip | None],
+    plan: _Plan,
     *,
     standing: Sequence[LedgerEntry],
     pool: Pool | None,
@@ -98,14 +164,9 @@ def _pick(
     catch_up = ctx.config.fairness.pto_return == "catch_up"
     least_loaded = pool is not None and pool.strategy == "least_loaded"
     if not catch_up and not least_loaded:
-        eligible = [i for i, skip in enumerate(skips) if skip is None]
-        key = pick_round_robin(
-            ctx.view,
-            ledger_name,
-            [members[i].email for i in eligible],
-            [members[i].weight for i in eligible],
-            [standing[i] for i in eligible],
-        )
+        eligible = plan.eligible
+        their_standing = standing if len(eligible) == len(standing) else [standing[i] for i in eligible]
+        key = pick_round_robin(ctx.view, ledger_name, plan.eligible_emails, plan.eligible_weights, their_standing)
         return ctx.config.reps_by_key[key]
     contenders, their_standing = [], []
     new = tuple.__new__
@@ -122,18 +183,6 @@ def _pick(
     pick = pick_least_loaded if least_loaded else pick_weighted
     key = pick(ctx.view, ledger_name, contenders, their_standing, catch_up_limit=limit)
     return ctx.config.reps_by_key[key]
-
-
-def _candidates(
-    ledger_name: str, members: Sequence[Rep], skips: Sequence[Skip | None], standing: Sequence[LedgerEntry]
-) -> list[Candidate]:
-    new = tuple.__new__  # Candidate(...) without the keyword-handling constructor: this runs for every member
-    return [
-        new(Candidate, (rep.email, True, ledger_name, None, None, rep.weight, round(entry.credit, 6)))
-        if skip is None
-        else new(Candidate, (rep.email, False, ledger_name, skip.code, skip.reason, rep.weight, round(entry.credit, 6)))
-        for rep, skip, entry in zip(members, skips, standing, strict=True)
-    ]
 
 
 def _nobody(members: Sequence[Rep], skips: Sequence[Skip | None]) -> str:

@@ -41,7 +41,9 @@ class Roster:
     verdicts: tuple[Skip | None, ...]
     recheck: tuple[int, ...]  # members whose presence is checked on every decision (PTO to the minute)
     timed: tuple[int, ...]  # members outside working hours: the reason names the minute, so it is made per minute
-    capped: tuple[int, ...]  # members with a capacity cap, checked on every decision when otherwise available
+    # Members with a capacity cap, checked on every decision when otherwise available: (index, rep, the local day
+    # and ISO week their counts go in). Local dates cannot change within the roster's span (see ``_build``).
+    caps: tuple[tuple[int, Rep, str, str], ...]
     emails: dict[str, None]  # owner keys the verdicts read, in member order
     email_set: frozenset[str]
     _at_minute: dict[int, tuple[Skip | None, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -102,7 +104,9 @@ def _build(
     owners, known = snapshot.owners, snapshot.has_owners
     presence = PRESENCE.presences(reps, local_of, ignore_hours=ignore_hours)
     verdicts: list[Skip | None] = []
-    recheck, timed, capped = [], [], []
+    recheck: list[int] = []
+    timed: list[int] = []
+    capped: list[tuple[int, Rep, str, str]] = []
     # Within a UTC quarter hour no zone changes its offset or date (offsets and DST switches fall on quarter
     # hours), so local minutes advance with UTC ones and each verdict's remaining span can be counted in them.
     until = minute - minute % 15 + 15
@@ -119,7 +123,8 @@ def _build(
         verdicts.append(crm or present)
         caps = rep.caps
         if caps.per_day is not None or caps.per_week is not None or caps.open_leads is not None:
-            capped.append(i)
+            local = local_of(rep)
+            capped.append((i, rep, local.day_period, local.week_period))
     emails = dict.fromkeys(rep.email for rep in reps)
     return Roster(
         reps,

@@ -110,4 +110,4 @@ def test_a_pools_roster_gives_the_verdicts_a_fresh_check_gives_as_time_moves_on(
     for seconds in steps:
         now += timedelta(seconds=seconds * 7)
         ctx = RouteContext(config, RoutingInput(lead(1)), SNAPSHOT, LedgerState(), now)
-        assert ctx.skips(POOL) == [_fresh(rep, now) for rep in POOL]
+        assert list(ctx.skips(POOL)) == [_fresh(rep, now) for rep in POOL]
