@@ -169,6 +169,8 @@ def _account_owner(ctx: RouteContext, stage: Stage, step: AccountOwnerStep) -> F
 
 
 def _result(stage: Stage, step: AccountOwnerStep, outcome: StepOutcome, detail: str, **extra: Any) -> StepResult:
+    if not extra and outcome == "no_match":
+        return _shared_result(stage.name, step.name, step.kind, detail)
     return StepResult(stage.name, step.name, step.kind, outcome, detail, **extra)
 
 
@@ -265,7 +267,7 @@ def _named_accounts(ctx: RouteContext, stage: Stage, step: NamedAccountsStep) ->
         if found is not None:
             return results, found
     if not results:
-        results.append(StepResult(stage.name, step.name, step.kind, "no_match", "account is on no named-account list"))
+        results.append(_shared_result(stage.name, step.name, step.kind, "account is on no named-account list"))
     return results, None
 
 
@@ -360,17 +362,22 @@ def _first_fields(step: RulesStep, rules: tuple[CompiledRule, ...]) -> tuple[str
     return cached[1]
 
 
-_NO_MATCH: dict[tuple[str, str, str, str, str], StepResult] = {}
+_NO_MATCH: dict[tuple[str, str, str, str | None, str], StepResult] = {}
 
 
 def _no_match(stage: str, step: RulesStep, rule: str, mismatch: str) -> StepResult:
     """A rule that did not apply; the same (immutable) result is shared by every lead that failed it the same way."""
-    key = (stage, step.name, step.kind, rule, mismatch)
+    return _shared_result(stage, step.name, step.kind, mismatch, rule)
+
+
+def _shared_result(stage: str, step: str, kind: str, detail: str, rule: str | None = None) -> StepResult:
+    """A step (or rule) that did not apply, as one shared (immutable) result per reason."""
+    key = (stage, step, kind, rule, detail)
     found = _NO_MATCH.get(key)
     if found is None:
         if len(_NO_MATCH) >= 20_000:
             _NO_MATCH.clear()
-        found = _NO_MATCH[key] = StepResult(stage, step.name, step.kind, "no_match", mismatch, rule=rule)
+        found = _NO_MATCH[key] = StepResult(stage, step, kind, "no_match", detail, rule=rule)
     return found
 
 

@@ -23,7 +23,15 @@ from functools import partial
 from itertools import repeat
 from typing import NamedTuple
 
-from connector.routing.model import CountChange, CreditChange, LedgerDelta, LedgerEntry, Reads
+from connector.routing.model import (
+    CountChange,
+    CreditChange,
+    CreditChangeRow,
+    LedgerDelta,
+    LedgerEntry,
+    LedgerEntryRow,
+    Reads,
+)
 
 _ZERO = LedgerEntry()
 # Building NamedTuples through their generated ``__new__`` costs several times a plain tuple; these build them from
@@ -31,7 +39,10 @@ _ZERO = LedgerEntry()
 _entry = partial(tuple.__new__, LedgerEntry)
 _change = partial(tuple.__new__, CreditChange)
 
-Book = dict[str, LedgerEntry]  # one pool's standing: rep -> entry
+# One pool's standing: rep -> (credit, expected, assigned). Entries are LedgerEntry or plain tuples in its field
+# order (picks write plain tuples: they are equal, and cheaper to build); ``entry`` and ``items`` hand out
+# LedgerEntry.
+Book = dict[str, LedgerEntryRow]
 
 
 class LedgerState:
@@ -62,12 +73,12 @@ class LedgerState:
         """((pool, rep), entry) for every entry, pool by pool."""
         for pool, book in self.books.items():
             for rep, entry in book.items():
-                yield (pool, rep), entry
+                yield (pool, rep), LedgerEntry._make(entry)
 
     def entry(self, pool: str, rep: str) -> LedgerEntry:
         """The rep's standing in the pool (zero when never seen)."""
         book = self.books.get(pool)
-        return _ZERO if book is None else book.get(rep, _ZERO)
+        return _ZERO if book is None else LedgerEntry._make(book.get(rep, _ZERO))
 
     def count(self, rep: str, period: str) -> int:
         """Leads the rep received in the period."""
@@ -127,7 +138,7 @@ class LedgerView:
         self._read: list[tuple[str, Sequence[str]]] = []  # (pool, reps) in read order, for replay
         self._counts: dict[tuple[str, str], int] = {}
         self._read_counts: dict[tuple[str, str], int] = {}
-        self._changes: list[CreditChange] = []  # in the order made; merged per key by ``delta``
+        self._changes: list[CreditChangeRow] = []  # in the order made; merged per key by ``delta``
         self._picks: list[tuple[str, Sequence[str]]] = []  # (pool, reps whose entries changed), per pick
         self._count_changes: list[CountChange] = []
 
@@ -138,12 +149,12 @@ class LedgerView:
             book = self._books[pool] = {} if original is None else original.copy()
         return book
 
-    def entry(self, pool: str, rep: str) -> LedgerEntry:
+    def entry(self, pool: str, rep: str) -> LedgerEntryRow:
         """Current standing, including changes made earlier in this decision."""
         self._read.append((pool, (rep,)))
         return self._book(pool).get(rep, _ZERO)
 
-    def entries(self, pool: str, reps: Sequence[str]) -> list[LedgerEntry]:
+    def entries(self, pool: str, reps: Sequence[str]) -> list[LedgerEntryRow]:
         """``entry`` for each rep of a pool, in order (every pool pick reads its whole pool)."""
         self._read.append((pool, reps))
         return list(map(self._book(pool).get, reps, repeat(_ZERO)))
@@ -159,7 +170,7 @@ class LedgerView:
         return found
 
     def credit(
-        self, pool: str, rep: str, old: LedgerEntry, *, credit: float, expected_added: float, assigned_added: int
+        self, pool: str, rep: str, old: LedgerEntryRow, *, credit: float, expected_added: float, assigned_added: int
     ) -> None:
         """Record a rep's new credit in a pool (``old`` is its standing before, as read through this view)."""
         self._book(pool)[rep] = _entry((credit, old[1] + expected_added, old[2] + assigned_added))
@@ -185,20 +196,20 @@ class LedgerView:
         pools = [pool for pool, _ in self._picks]
         if len(set(pools)) == len(pools):  # every pool picked in once: no key changed twice
             return LedgerDelta(credits=tuple(changes), counts=tuple(self._count_changes))
-        merged: dict[tuple[str, str], CreditChange] = {}
+        merged: dict[tuple[str, str], CreditChangeRow] = {}
         for change in changes:
             key = (change[0], change[1])
             prev = merged.get(key)
             merged[key] = change if prev is None else _combined(prev, change)
         return LedgerDelta(credits=tuple(merged.values()), counts=tuple(self._count_changes))
 
-    def reads(self) -> tuple[tuple[tuple[str, str, LedgerEntry], ...], tuple[tuple[str, str, int], ...]]:
+    def reads(self) -> tuple[tuple[tuple[str, str, LedgerEntryRow], ...], tuple[tuple[str, str, int], ...]]:
         """What this decision read from the state (first read of each key, as the state held it)."""
         books, reads = self._state.books, self._read
         counts = tuple((r, p, n) for (r, p), n in self._read_counts.items())
         pools = [pool for pool, _ in reads]
         if len(set(pools)) == len(pools):  # no pool read twice: no key can repeat
-            credits: list[tuple[str, str, LedgerEntry]] = []
+            credits: list[tuple[str, str, LedgerEntryRow]] = []
             for pool, reps in reads:
                 book = books.get(pool) or {}
                 credits.extend(zip(repeat(pool), reps, map(book.get, reps, repeat(_ZERO))))
@@ -215,9 +226,8 @@ class LedgerView:
         return tuple(credits), counts
 
 
-def _combined(first: CreditChange, then: CreditChange) -> CreditChange:
-    expected = first.expected_added + then.expected_added
-    return CreditChange(then.pool, then.rep, then.credit, expected, first.assigned_added + then.assigned_added)
+def _combined(first: CreditChangeRow, then: CreditChangeRow) -> CreditChange:
+    return CreditChange(then[0], then[1], then[2], first[3] + then[3], first[4] + then[4])
 
 
 class Contender(NamedTuple):  # a NamedTuple: built for every rep of every pick, where dataclasses cost more
@@ -233,7 +243,7 @@ def pick_weighted(
     view: LedgerView,
     pool: str,
     contenders: Sequence[Contender],
-    standing: Sequence[LedgerEntry],
+    standing: Sequence[LedgerEntryRow],
     *,
     catch_up_limit: float | None = None,
 ) -> str:
@@ -249,7 +259,7 @@ def pick_weighted(
 
 
 def pick_round_robin(
-    view: LedgerView, pool: str, reps: Sequence[str], weights: Sequence[float], standing: Sequence[LedgerEntry]
+    view: LedgerView, pool: str, reps: Sequence[str], weights: Sequence[float], standing: Sequence[LedgerEntryRow]
 ) -> str:
     """``pick_weighted`` when every contender is eligible (no one accruing while away): the common case, worked
     column by column since it runs for every pick. Same arithmetic, same ties, same ledger changes."""
@@ -266,8 +276,9 @@ def pick_round_robin(
     expected = [entry[1] + share for entry, share in zip(standing, shares, strict=True)]
     assigned = [entry[2] for entry in standing]
     assigned[chosen] += 1
-    view._book(pool).update(zip(reps, map(_entry, zip(credits, expected, assigned, strict=True)), strict=True))
-    view._changes.extend(map(_change, zip(repeat(pool), reps, credits, shares, won)))
+    # Plain tuples in the field order of LedgerEntry and CreditChange (equal to them, and a third of the cost).
+    view._book(pool).update(zip(reps, zip(credits, expected, assigned, strict=True), strict=True))
+    view._changes.extend(zip(repeat(pool), reps, credits, shares, won))
     view._picks.append((pool, reps))
     return reps[chosen]
 
@@ -276,7 +287,7 @@ def pick_least_loaded(
     view: LedgerView,
     pool: str,
     contenders: Sequence[Contender],
-    standing: Sequence[LedgerEntry],
+    standing: Sequence[LedgerEntryRow],
     *,
     catch_up_limit: float | None = None,
 ) -> str:
@@ -289,11 +300,11 @@ def pick_least_loaded(
 
 
 def _most_owed(
-    contenders: Sequence[Contender], standing: Sequence[LedgerEntry], total: float, max_load: float | None
+    contenders: Sequence[Contender], standing: Sequence[LedgerEntryRow], total: float, max_load: float | None
 ) -> str:
     """The eligible rep (at most ``max_load`` when given) with the most credit once this pick's share is credited."""
     scored = [
-        (entry.credit + c.weight / total, c)
+        (entry[0] + c.weight / total, c)
         for c, entry in zip(contenders, standing, strict=True)
         if c.eligible and (max_load is None or c.load <= max_load)
     ]
@@ -309,7 +320,7 @@ def _settle(
     view: LedgerView,
     pool: str,
     contenders: Sequence[Contender],
-    standing: Sequence[LedgerEntry],
+    standing: Sequence[LedgerEntryRow],
     *,
     total: float,
     chosen: str,
@@ -318,7 +329,7 @@ def _settle(
     for c, entry in zip(contenders, standing, strict=True):
         share = c.weight / total
         won = 1 if c.rep == chosen else 0
-        credit = entry.credit + share - won
+        credit = entry[0] + share - won
         if not c.eligible and catch_up_limit is not None:
             credit = min(credit, catch_up_limit)
         view.credit(pool, c.rep, entry, credit=credit, expected_added=share, assigned_added=won)

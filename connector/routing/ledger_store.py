@@ -19,7 +19,7 @@ from itertools import repeat
 from connector.routing.codec import decode, loads
 from connector.routing.codec import stored_delta as detail_delta
 from connector.routing.ledger import LedgerState, LedgerView
-from connector.routing.model import LedgerDelta, LedgerEntry
+from connector.routing.model import LedgerDelta, LedgerEntry, LedgerEntryRow
 
 _ZERO = LedgerEntry()
 
@@ -97,7 +97,7 @@ def _in_set(table: dict[str, set[str]], pool: str) -> set[str]:
 
 def read_ledger(conn: sqlite3.Connection) -> StoredLedger:
     """The ledger as of the last logged decision: the checkpoint tables plus every decision after them."""
-    books: dict[str, dict[str, LedgerEntry]] = {}
+    books: dict[str, dict[str, LedgerEntryRow]] = {}
     updated: dict[str, dict[str, int]] = {}
     for pool, rep, credit, expected, assigned, at_ms in conn.execute(
         "SELECT pool, rep, credit, expected, assigned, updated_at_ms FROM routing_ledger"

@@ -138,6 +138,11 @@ class CreditChange(NamedTuple):
     assigned_added: int
 
 
+# What the ledger's hot path builds: plain tuples in the field order of CreditChange and LedgerEntry (equal to
+# them, and a third of the cost to build); decoding a stored decision gives the NamedTuples.
+CreditChangeRow = tuple[str, str, float, float, int]
+
+
 class CountChange(NamedTuple):
     """One more lead for a rep in one local day ("d:2026-11-23") or ISO week ("w:2026-W48")."""
 
@@ -150,7 +155,7 @@ class CountChange(NamedTuple):
 class LedgerDelta:
     """Everything a decision changes in the ledger; applying it is the caller's job (routing itself is pure)."""
 
-    credits: tuple[CreditChange, ...] = ()
+    credits: tuple[CreditChangeRow, ...] = ()  # CreditChange fields, in order
     counts: tuple[CountChange, ...] = ()
 
 
@@ -160,6 +165,9 @@ class LedgerEntry(NamedTuple):
     credit: float = 0.0
     expected: float = 0.0
     assigned: int = 0
+
+
+LedgerEntryRow = tuple[float, float, int]  # LedgerEntry fields, in order
 
 
 class OwnerRead(NamedTuple):
@@ -175,7 +183,7 @@ class OwnerRead(NamedTuple):
 class Reads:
     """The slice of ledger and snapshot a decision looked at: enough to replay it exactly, without a CRM."""
 
-    credits: tuple[tuple[str, str, LedgerEntry], ...] = ()
+    credits: tuple[tuple[str, str, LedgerEntryRow], ...] = ()  # (pool, rep, LedgerEntry fields)
     counts: tuple[tuple[str, str, int], ...] = ()
     owners: tuple[OwnerRead, ...] = ()
     owners_known: bool = False

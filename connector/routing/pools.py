@@ -7,18 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from itertools import repeat
+from typing import NamedTuple
 
 from connector.config.routing import Pool, Rep, RoutingConfig
 from connector.routing.availability import Skip
 from connector.routing.context import RouteContext
 from connector.routing.ledger import Contender, pick_least_loaded, pick_round_robin, pick_weighted
-from connector.routing.model import Candidate, LedgerEntry
+from connector.routing.model import Candidate, LedgerEntryRow
 
 _AWAY = frozenset({"pto", "holiday"})  # absences that accrue credit under the catch_up policy
 
 
-@dataclass(frozen=True)
-class PoolChoice:
+class PoolChoice(NamedTuple):  # a NamedTuple: one per pool step of every decision
     """The rep a pool (or one of its fallbacks) gave, every candidate considered, and a plain summary."""
 
     owner: Rep | None
@@ -38,6 +38,8 @@ def choose_from_pool(ctx: RouteContext, name: str) -> PoolChoice:
         pool = ctx.config.pool(current)
         tried.append(current)
         owner, considered, note = pick_in_pool(ctx, pool.name, _members(ctx, pool), pool=pool)
+        if owner is not None and not candidates:  # the first pool gave someone: the usual case
+            return PoolChoice(owner, current, (current,), tuple(considered), note)
         candidates.extend(considered)
         notes.append(note)
         if owner is not None:
@@ -158,7 +160,7 @@ def _pick(
     skips: Sequence[Skip | None],
     plan: _Plan,
     *,
-    standing: Sequence[LedgerEntry],
+    standing: Sequence[LedgerEntryRow],
     pool: Pool | None,
 ) -> Rep:
     catch_up = ctx.config.fairness.pto_return == "catch_up"
