@@ -61,7 +61,7 @@ class RouteContext:
 
     def skip(self, rep: Rep, *, requirements: tuple[Requirement, ...] = (), ignore_hours: bool = False) -> Skip | None:
         """Why ``rep`` cannot take this lead now, or None when they can."""
-        return self.skips((rep,), requirements, ignore_hours)[0]
+        return self._skips_one_by_one((rep,), requirements, ignore_hours)[0]  # no roster to share for one rep
 
     def _exact(self, rep: Rep) -> LocalTime:
         """The rep's local time to the second, for a PTO that starts or ends inside a minute."""
@@ -78,8 +78,6 @@ class RouteContext:
         is returned: its identity tells the pool pick that it can reuse what it worked out from it.
         """
         excluded, previous = self.excluded, self.input.exclude_owners
-        if len(reps) == 1:  # one rep (an account owner, a rule's rep): no roster to share
-            return self._skips_one_by_one(reps, requirements, ignore_hours)
         found = roster(reps, self.snapshot, self.minute, self.local, ignore_hours=ignore_hours)
         if (excluded or previous) and not (
             found.email_set.isdisjoint(excluded) and found.email_set.isdisjoint(previous)
@@ -97,13 +95,42 @@ class RouteContext:
             for i, verdict in enumerate(out):
                 if verdict is None:
                     out[i] = self._requirement_skip(reps[i], requirements)
-        for i, rep, day, week in found.caps:
-            if (verdicts if out is None else out)[i] is None:
-                capped = self._cap_check(rep, day, week)
-                if capped is not None:
-                    out = list(verdicts) if out is None else out
-                    out[i] = capped
+        if found.caps:
+            out = self._caps_reached(found.caps, verdicts, out)
         return verdicts if out is None else tuple(out)
+
+    def _caps_reached(
+        self,
+        caps: tuple[tuple[int, Rep, str, str], ...],
+        verdicts: tuple[Skip | None, ...],
+        out: list[Skip | None] | None,
+    ) -> list[Skip | None] | None:
+        """``out`` (or a copy of ``verdicts`` when it is None and a cap is reached) with reached caps filled in."""
+        view = self.view
+        known, state, first = view._counts, view._state.counts, view._read_counts
+        for i, rep, day, week in caps:
+            if (verdicts if out is None else out)[i] is not None:
+                continue
+            rep_caps, email = rep.caps, rep.email
+            # ``LedgerView.count`` inlined (this runs for every capped member of every pick): the first read of
+            # each counter is recorded, for replay.
+            today = this_week = 0
+            if rep_caps.per_day is not None:
+                key = (email, day)
+                today = known.get(key, -1)
+                if today < 0:
+                    today = known[key] = first[key] = state.get(key, 0)
+            if rep_caps.per_week is not None:
+                key = (email, week)
+                this_week = known.get(key, -1)
+                if this_week < 0:
+                    this_week = known[key] = first[key] = state.get(key, 0)
+            open_leads = self.open_leads(email) if rep_caps.open_leads is not None else 0
+            capped = cap_skip(rep, today, this_week, open_leads)
+            if capped is not None:
+                out = list(verdicts) if out is None else out
+                out[i] = capped
+        return out
 
     def _skips_one_by_one(
         self, reps: Sequence[Rep], requirements: tuple[Requirement, ...], ignore_hours: bool
@@ -190,15 +217,17 @@ class RouteContext:
         """What this decision read, for replay."""
         credits, counts = self.view.reads()
         known = _owner_reads(self.snapshot)
-        snapshot, read = self.snapshot, []
-        for key in self._owners_read:
-            found = known.get(key)
-            if found is None:
-                owner = snapshot.owners.get(key)
-                active = owner is not None and owner.active
-                found = known[key] = OwnerRead(key, owner is not None, active, snapshot.open_leads.get(key, 0))
-            read.append(found)
-        return Reads(credits, counts, tuple(read), self.owners_known)
+        try:  # every key seen before with this snapshot: the usual case, without a Python step per key
+            read = tuple(map(known.__getitem__, self._owners_read))
+        except KeyError:
+            snapshot = self.snapshot
+            for key in self._owners_read:
+                if key not in known:
+                    owner = snapshot.owners.get(key)
+                    active = owner is not None and owner.active
+                    known[key] = OwnerRead(key, owner is not None, active, snapshot.open_leads.get(key, 0))
+            read = tuple(map(known.__getitem__, self._owners_read))
+        return Reads(credits, counts, read, self.owners_known)
 
 
 _OWNER_READS: dict[int, tuple[Snapshot, dict[str, OwnerRead]]] = {}
