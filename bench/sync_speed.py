@@ -57,18 +57,86 @@ crms:
 
 # The sync child: ``leadrelay sync`` with a probe that writes its memory figures when the process exits (click ends
 # with SystemExit, so atexit runs). Nothing here is imported by the sync itself.
-CHILD = """
-import atexit, json, os, sys
+CHILD = r"""
+import atexit, json, os, sys, threading
 _out, _trace = os.environ["BENCH_MEMORY_OUT"], os.environ.get("BENCH_TRACEMALLOC_OUT")
+_at_peak = {}
 if _trace:
     import tracemalloc
     tracemalloc.start(int(os.environ.get("BENCH_TRACEMALLOC_FRAMES", "1")))
+    _stop_watch = threading.Event()
+    def _watch():
+        # Traced memory polled: its highest value per phase (named by the prefetch threads running, or "between
+        # reads"), and a snapshot whenever it passes the last snapshot's by 5%: the last one is the peak's.
+        last = 0
+        while not _stop_watch.wait(0.01):
+            current = tracemalloc.get_traced_memory()[0]
+            names = sorted(t.name for t in threading.enumerate() if t.name.startswith("sync-prefetch-"))
+            phase = names[0] if names else "between reads"
+            _at_peak.setdefault("phases", {})
+            _at_peak["phases"][phase] = max(_at_peak["phases"].get(phase, 0), current)
+            if current > last * 1.05 + (1 << 20):
+                _at_peak["snapshot"], _at_peak["phase"], last = tracemalloc.take_snapshot(), phase, current
+    threading.Thread(target=_watch, daemon=True).start()
+def _native_memory():
+    # Memory Python does not see: SQLite's own allocator and glibc malloc's heap (in use vs. held but free), KiB.
+    import ctypes, ctypes.util
+    figures = {}
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3"))
+        lib.sqlite3_memory_used.restype = lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+        figures["sqlite_used_kib"] = lib.sqlite3_memory_used() // 1024
+        figures["sqlite_highwater_kib"] = lib.sqlite3_memory_highwater(0) // 1024
+    except (OSError, AttributeError, TypeError):
+        pass
+    class Mallinfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                     "keepcost")]
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = Mallinfo2
+        info = libc.mallinfo2()
+        figures.update(malloc_heap_kib=info.arena // 1024, malloc_mmap_kib=info.hblkhd // 1024,
+                       malloc_used_kib=info.uordblks // 1024, malloc_free_kib=info.fordblks // 1024)
+    except (OSError, AttributeError):
+        pass
+    return figures
+def _pymalloc():
+    # Python's small-object allocator: its arenas (1 MiB mmaps) and how full they are, from sys._debugmallocstats,
+    # which writes to the C stderr: sent to a file for the moment. KiB.
+    import re, tempfile
+    with tempfile.TemporaryFile("w+") as sink:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        text = sink.read()
+    def figure(pattern):
+        found = re.search(pattern + r"\s*=\s*([\d,]+)", text)
+        return int(found.group(1).replace(",", "")) // 1024 if found else 0
+    return {"pymalloc_arenas_kib": figure(r"arenas \* \d+ bytes/arena"),
+            "pymalloc_arenas_highwater": figure(r"# arenas highwater mark") * 1024,
+            "pymalloc_used_kib": figure(r"# bytes in allocated blocks"),
+            "pymalloc_free_kib": figure(r"# bytes in available blocks") + figure(r"unused pools \* \d+ bytes")}
 def _probe():
     status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-    figures = {key: int(status[key].split()[0]) for key in ("VmRSS", "VmHWM")}
+    figures = {key: int(status[key].split()[0]) for key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")}
+    figures.update(_native_memory())
+    figures.update(_pymalloc())
     if _trace:
+        _stop_watch.set()
         figures["traced_kib"], figures["traced_peak_kib"] = (n // 1024 for n in tracemalloc.get_traced_memory())
+        figures["traced_phases_kib"] = {k: v // 1024 for k, v in _at_peak.get("phases", {}).items()}
         tracemalloc.take_snapshot().dump(_trace)
+        if "snapshot" in _at_peak:
+            _at_peak["snapshot"].dump(_trace[: -len(".snap")] + "-peak.snap")
+            figures["peak_phase"] = _at_peak["phase"]
     with open(_out, "w") as out:
         json.dump(figures, out)
 atexit.register(_probe)
@@ -77,7 +145,26 @@ main()
 """
 
 
-def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | None) -> dict[str, Any]:
+# What the child reports beside the peak: how its RSS splits (anonymous memory vs. mapped files vs. shared memory,
+# e.g. SQLite's WAL index) and the native allocators' figures (SQLite's own, glibc's heap in use and held free).
+NATIVE_KEYS = (
+    "RssAnon",
+    "RssFile",
+    "RssShmem",
+    "sqlite_used_kib",
+    "sqlite_highwater_kib",
+    "malloc_heap_kib",
+    "malloc_mmap_kib",
+    "malloc_used_kib",
+    "malloc_free_kib",
+    "pymalloc_arenas_kib",
+    "pymalloc_arenas_highwater",
+    "pymalloc_used_kib",
+    "pymalloc_free_kib",
+)
+
+
+def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | None, frames: int = 1) -> dict[str, Any]:
     """Seed a world of ``contacts`` people, sync it in a child process, and return the figures."""
     started = time.monotonic()
     sandbox = SandboxServer(
@@ -95,6 +182,7 @@ def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | Non
         }
         if trace_dir is not None:
             env["BENCH_TRACEMALLOC_OUT"] = str(trace_dir / f"sync-{contacts}.snap")
+            env["BENCH_TRACEMALLOC_FRAMES"] = str(frames)
         level = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
         command = [sys.executable, "-c", CHILD, "--log-level", level, "sync", "--config", str(config)]
         began = time.monotonic()
@@ -107,6 +195,7 @@ def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | Non
         if status != 0:
             raise SystemExit(f"sync failed with status {status}")
     memory = json.loads(memory_out.read_text())
+    native = {key: memory[key] for key in NATIVE_KEYS if key in memory}
     records = _count_records(database)
     return {
         "contacts": contacts,
@@ -118,9 +207,12 @@ def run(contacts: int, crm: str, seed: int, workdir: Path, trace_dir: Path | Non
         "ru_maxrss_mb": usage.ru_maxrss / 1024,  # shown for comparison only (see the module docstring)
         "end_rss_mb": memory["VmRSS"] / 1024,
         "traced_peak_mb": memory.get("traced_peak_kib", 0) / 1024,
+        "traced_phases_kib": memory.get("traced_phases_kib", {}),
+        "peak_phase": memory.get("peak_phase"),
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "seed_s": seeded_s,
         "rss_by_tenth_mb": sampler.by_tenth(),
+        "native_kib": native,
     }
 
 
@@ -175,7 +267,7 @@ def _count_records(database: Path) -> int:
         )
 
 
-def compare_snapshots(smaller: Path, larger: Path, top: int = 15) -> None:
+def compare_snapshots(smaller: Path, larger: Path, top: int = 15, by: str = "lineno") -> None:
     """Print the allocation sites that grew most from the smaller world's snapshot to the larger one's."""
     import tracemalloc
 
@@ -185,9 +277,11 @@ def compare_snapshots(smaller: Path, larger: Path, top: int = 15) -> None:
     ]
     before = tracemalloc.Snapshot.load(str(smaller)).filter_traces(ignore)
     after = tracemalloc.Snapshot.load(str(larger)).filter_traces(ignore)
-    print(f"\ntracemalloc: {smaller.name} -> {larger.name}, top {top} growths by line")
-    for stat in after.compare_to(before, "lineno")[:top]:
+    print(f"\ntracemalloc: {smaller.name} -> {larger.name}, top {top} growths by {by}")
+    for stat in after.compare_to(before, by)[:top]:
         print(f"  {stat.size_diff / 1024:>+10.0f} KiB {stat.count_diff:>+9,} blocks  {stat.traceback}")
+        for line in stat.traceback.format()[2:] if by == "traceback" else ():
+            print(f"  {'':>35}{line}")
 
 
 def main() -> None:
@@ -197,6 +291,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--tracemalloc", type=Path, metavar="DIR", help="dump a tracemalloc snapshot per size here")
     parser.add_argument("--compare", action="store_true", help="with --tracemalloc: diff the first two sizes")
+    parser.add_argument("--frames", type=int, default=1, help="with --tracemalloc: frames kept per allocation")
     args = parser.parse_args()
     sizes = args.contacts or [100_000]
     if args.tracemalloc:
@@ -208,7 +303,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="leadrelay-bench-") as tmp:
         for size in sizes:
-            r = run(size, args.crm, args.seed, Path(tmp), args.tracemalloc)
+            r = run(size, args.crm, args.seed, Path(tmp), args.tracemalloc, args.frames)
             results.append(r)
             traced = f"  traced peak {r['traced_peak_mb']:.1f} MB" if args.tracemalloc else ""
             print(
@@ -223,9 +318,23 @@ def main() -> None:
                 f"(wait4 ru_maxrss {r['ru_maxrss_mb']:.1f} MB, includes this process's pre-exec image)"
             )
             print(f"{'':>10} sandbox seeded in {r['seed_s']:.0f} s", flush=True)
+            native = ", ".join(
+                f"{key.removesuffix('_kib')} {value / 1024:.1f}" for key, value in r["native_kib"].items()
+            )
+            print(f"{'':>10} at exit, MB: {native}")
+            if r["traced_phases_kib"]:
+                phases = ", ".join(
+                    f"{k.removeprefix('sync-prefetch-')} {v / 1024:.1f}" for k, v in r["traced_phases_kib"].items()
+                )
+                print(f"{'':>10} traced MB at most, by phase: {phases}; last snapshot in: {r['peak_phase']}")
     _print_differences(results)
     if args.tracemalloc and args.compare and len(sizes) >= 2:
-        compare_snapshots(args.tracemalloc / f"sync-{sizes[0]}.snap", args.tracemalloc / f"sync-{sizes[1]}.snap")
+        for suffix in ("", "-peak"):
+            compare_snapshots(
+                args.tracemalloc / f"sync-{sizes[0]}{suffix}.snap",
+                args.tracemalloc / f"sync-{sizes[1]}{suffix}.snap",
+                by="traceback" if args.frames > 1 else "lineno",
+            )
 
 
 def _print_differences(results: list[dict[str, Any]]) -> None:

@@ -34,13 +34,15 @@ def build_session(config: SalesforceConfig) -> HeaderRecordingSession:
 
 def build_client(config: SalesforceConfig, session: HeaderRecordingSession) -> Any:
     """A ``simple_salesforce.Salesforce`` on the configured session id, or on a fresh login with the credentials."""
-    from simple_salesforce import Salesforce
+    from adapters.salesforce.answers import OrjsonSalesforce
 
     if config.access_token is not None:
         session_id, instance_url = _secret(config.access_token) or "", config.instance_url
     else:
         session_id, instance_url = log_in(config, session)
-    return Salesforce(instance_url=instance_url, session_id=session_id, session=session, version=config.api_version)
+    return OrjsonSalesforce(
+        instance_url=instance_url, session_id=session_id, session=session, version=config.api_version
+    )
 
 
 def can_log_in(config: SalesforceConfig) -> bool:

@@ -39,6 +39,7 @@ from connector.logs import get_logger
 from connector.models import record_id
 from connector.sync import cursors
 from connector.sync.cursors import StreamState
+from connector.sync.memory import MemoryReleaser
 from connector.sync.prefetch import PagePrefetcher, depth_for
 from connector.sync.progress import NullProgress, ProgressSink
 from connector.sync.streams import Stream
@@ -83,11 +84,18 @@ class _Stop(Exception):
 
 @dataclass(frozen=True)
 class _MappedPage(Page):
-    """A page with its records mapped to cache rows, done on the fetch thread while earlier pages are written."""
+    """A page with its records mapped to cache rows, done on the fetch thread while earlier pages are written.
+
+    Once mapped, the raw records are let go (``records`` is emptied): the engine needs only the rows, how many
+    records there were and the last one's position, and keeping both forms of every page waiting to be written
+    roughly doubled the sync's memory for large pages.
+    """
 
     live: tuple[dict[str, object], ...] = ()
     deleted: tuple[str, ...] = ()
     skipped: int = 0
+    count: int = 0  # records the CRM sent on this page (live, deleted and skipped alike)
+    last: Position | None = None  # the last record's position (keyset reads continue after it)
 
 
 class SyncEngine:
@@ -109,6 +117,7 @@ class SyncEngine:
         self.progress = progress or NullProgress()
         self.now_ms = now_ms
         self.should_stop = should_stop
+        self._memory = MemoryReleaser()  # hands freed pages back every few thousand records: flat RSS on long reads
 
     # -- a pass --------------------------------------------------------------------------------------------------
     def run_pass(self, *, full: bool = False) -> SyncReport:
@@ -201,6 +210,7 @@ class SyncEngine:
                 self._check_stop()
                 state = state.page_done(page.next_after)
                 self._apply(stream, page, state, result, sweep_token=state.sweep_token)
+                del page  # written: not kept alive while the next one is awaited
         return self._finish_full_read(stream, state, result)
 
     def _finish_full_read(self, stream: Stream, state: StreamState, result: StreamReport) -> StreamState:
@@ -231,14 +241,15 @@ class SyncEngine:
         ) as pages:
             for since, page in pages:
                 self._check_stop()
-                if not page.records:
+                last = page.last
+                if last is None:
                     break
-                last = page.records[-1].position
                 if page.more and last <= since:
                     log.error("stream_cursor_stuck", stream=stream.key, at=since.modified_ms, id=since.native_id)
                     break
                 state = state.advanced_to(max(last, mark))
                 self._apply(stream, page, state, result, sweep_token=None)
+                del page  # written: not kept alive while the next one is awaited
         return state
 
     # -- deletions list ---------------------------------------------------------------------------------------------
@@ -251,6 +262,7 @@ class SyncEngine:
                 self._check_stop()
                 state = replace(state, deletions_after=page.next_after)
                 self._apply(stream, page, state, result, sweep_token=None)
+                del page  # written: not kept alive while the next one is awaited
 
     # -- applying a page --------------------------------------------------------------------------------------------
     def _mapping(self, reader: CrmReader, stream: Stream) -> Callable[[_MappedPage], _MappedPage]:
@@ -259,7 +271,16 @@ class SyncEngine:
 
         def mapped(page: _MappedPage) -> _MappedPage:
             live, deleted, skipped = self._map_page(reader, stream, page.records)
-            return replace(page, live=tuple(live), deleted=tuple(deleted), skipped=skipped)
+            last = page.records[-1].position if page.records else None
+            return replace(
+                page,
+                records=(),
+                live=tuple(live),
+                deleted=tuple(deleted),
+                skipped=skipped,
+                count=len(page.records),
+                last=last,
+            )
 
         return mapped
 
@@ -275,7 +296,8 @@ class SyncEngine:
         result.counts.add(counts)
         result.skipped += page.skipped
         result.pages += 1
-        self.progress.advance(stream.key, len(page.records))
+        self.progress.advance(stream.key, page.count)
+        self._memory.written(page.count)
 
     def _map_page(
         self, reader: CrmReader, stream: Stream, records: Sequence[RawRecord]

@@ -94,14 +94,21 @@ class PagePrefetcher(Generic[R, P]):
         self.close(JOIN_TIMEOUT_S if exc is None or isinstance(exc, Exception) else 0.0)
 
     def __iter__(self) -> Iterator[tuple[R, P]]:
-        """Pages in request order; re-raises a failed fetch after the pages fetched before it."""
+        """Pages in request order; re-raises a failed fetch after the pages fetched before it.
+
+        The iterator keeps no reference to a page it handed out: a consumer that lets go of each page before asking
+        for the next holds one page, not two, while it waits.
+        """
         while True:
             item = self._ready.get()
             if item is _END:
                 return
             if isinstance(item, _Failed):
                 raise item.error
-            yield cast("tuple[R, P]", item)  # besides the two markers, the queue holds (request, page) pairs
+            pair = cast("tuple[R, P]", item)  # besides the two markers, the queue holds (request, page) pairs
+            del item
+            yield pair
+            del pair
 
     def close(self, timeout_s: float = JOIN_TIMEOUT_S) -> None:
         """Stop fetching, drop pages not yet taken, and wait for a call in flight (at most ``timeout_s``)."""
@@ -117,13 +124,15 @@ class PagePrefetcher(Generic[R, P]):
                 log.warning("sync_prefetch_left_running", thread=thread.name, waited_s=timeout_s)
 
     # -- the threads ------------------------------------------------------------------------------------------------
+    # Each page is handled in a helper's frame, so no local variable keeps a page alive once it is handed on: a
+    # thread blocked on its next call (or the next queue item) holds nothing. Pages in memory are then bounded by
+    # the queues and one per stage, which matters for large pages (Salesforce: 2,000 records each).
     def _run(self) -> None:
         request = self._first  # may be None: the first page of a list has no cursor
         try:
             while not self._stop.is_set():
-                page = self._fetch(request)
-                upcoming = self._following(request, page)
-                if not self._put(self._fetched, (request, page)):
+                queued, upcoming = self._fetch_one(request)
+                if not queued:
                     return
                 if upcoming is None:
                     break
@@ -132,24 +141,35 @@ class PagePrefetcher(Generic[R, P]):
         except BaseException as exc:  # handed to the consumer, who raises it in its own thread
             self._put(self._fetched, _Failed(exc))
 
+    def _fetch_one(self, request: R) -> tuple[bool, R | None]:
+        """Fetch the page for ``request`` and queue it; (whether it was queued, the request that follows it)."""
+        page = self._fetch(request)
+        upcoming = self._following(request, page)
+        return self._put(self._fetched, (request, page)), upcoming
+
     def _run_prepare(self) -> None:
+        while not self._stop.is_set() and self._prepare_one():
+            pass
+
+    def _prepare_one(self) -> bool:
+        """Prepare the next fetched page and hand it on; False once there is nothing more to prepare."""
         assert self._prepare is not None
-        while not self._stop.is_set():
-            try:
-                item = self._fetched.get(timeout=_PUT_POLL_S)
-            except queue.Empty:
-                continue
-            if item is _END or isinstance(item, _Failed):
-                self._put(self._ready, item)
-                return
-            request, page = cast("tuple[R, P]", item)
-            try:
-                prepared = self._prepare(page)
-            except BaseException as exc:  # handed to the consumer in the page's place
-                self._put(self._ready, _Failed(exc))
-                return
-            if not self._put(self._ready, (request, prepared)):
-                return
+        try:
+            item = self._fetched.get(timeout=_PUT_POLL_S)
+        except queue.Empty:
+            return True
+        if item is _END or isinstance(item, _Failed):
+            self._put(self._ready, item)
+            return False
+        request, page = cast("tuple[R, P]", item)
+        del item
+        try:
+            prepared = self._prepare(page)
+        except BaseException as exc:  # handed to the consumer in the page's place
+            self._put(self._ready, _Failed(exc))
+            return False
+        del page  # the prepared page replaces it: both alive while queueing would be one page more
+        return self._put(self._ready, (request, prepared))
 
     def _put(self, target: queue.Queue[object], item: object) -> bool:
         """Queue ``item`` unless told to stop first; True when queued."""
