@@ -23,7 +23,7 @@ from connector.routing.availability import (
 from connector.routing.conditions import field_value
 from connector.routing.ledger import LedgerState, LedgerView
 from connector.routing.model import OwnerRead, Reads, RoutingInput, Snapshot
-from connector.routing.roster import PRESENCE, local_at_minute, minute_of, roster
+from connector.routing.roster import PRESENCE, Roster, local_at_minute, minute_of, roster
 
 _PRIMARY_OWNER = Skip("primary_owner", "already the primary owner of this lead")
 _PREVIOUS_OWNER = Skip("previous_owner", "previous owner of this lead (re-routed after the SLA passed)")
@@ -96,40 +96,48 @@ class RouteContext:
                 if verdict is None:
                     out[i] = self._requirement_skip(reps[i], requirements)
         if found.caps:
-            out = self._caps_reached(found.caps, verdicts, out)
+            out = self._caps_reached(found, verdicts, out)
         return verdicts if out is None else tuple(out)
 
     def _caps_reached(
-        self,
-        caps: tuple[tuple[int, Rep, str, str], ...],
-        verdicts: tuple[Skip | None, ...],
-        out: list[Skip | None] | None,
+        self, found: Roster, verdicts: Sequence[Skip | None], out: list[Skip | None] | None
     ) -> list[Skip | None] | None:
-        """``out`` (or a copy of ``verdicts`` when it is None and a cap is reached) with reached caps filled in."""
+        """``out`` (or a copy of ``verdicts`` when it is None and a cap is reached) with reached caps filled in.
+
+        Only the counters of members found at a cap are recorded as read: a replay, missing the others, counts
+        them as zero, which is under their cap too, so it reaches the same verdicts. That lets the usual case (no
+        one at a cap, nothing booked yet in this decision) be settled in one pass over the pool's limits.
+        """
         view = self.view
-        known, state, first = view._counts, view._state.counts, view._read_counts
-        for i, rep, day, week in caps:
+        mine, state, first = view._counts, view._state.counts, view._read_counts
+        open_leads = self.snapshot.open_leads
+        if (
+            not mine
+            and not any(state.get(key, 0) >= cap for key, cap in found.day_week_limits)
+            and not any(open_leads.get(key, 0) >= cap for key, cap in found.open_limits)
+        ):
+            return out
+        for i, rep, day, week in found.caps:
             if (verdicts if out is None else out)[i] is not None:
                 continue
-            rep_caps, email = rep.caps, rep.email
-            # ``LedgerView.count`` inlined (this runs for every capped member of every pick): the first read of
-            # each counter is recorded, for replay.
             today = this_week = 0
-            if rep_caps.per_day is not None:
-                key = (email, day)
-                today = known.get(key, -1)
+            if day is not None:
+                today = mine.get(day, -1)
                 if today < 0:
-                    today = known[key] = first[key] = state.get(key, 0)
-            if rep_caps.per_week is not None:
-                key = (email, week)
-                this_week = known.get(key, -1)
+                    today = state.get(day, 0)
+            if week is not None:
+                this_week = mine.get(week, -1)
                 if this_week < 0:
-                    this_week = known[key] = first[key] = state.get(key, 0)
-            open_leads = self.open_leads(email) if rep_caps.open_leads is not None else 0
-            capped = cap_skip(rep, today, this_week, open_leads)
-            if capped is not None:
-                out = list(verdicts) if out is None else out
-                out[i] = capped
+                    this_week = state.get(week, 0)
+            open_count = self.open_leads(rep.email) if rep.caps.open_leads is not None else 0
+            capped = cap_skip(rep, today, this_week, open_count)
+            if capped is None:
+                continue
+            for key, count in ((day, today), (week, this_week)):
+                if key is not None and key not in mine:
+                    mine[key] = first[key] = count
+            out = list(verdicts) if out is None else out
+            out[i] = capped
         return out
 
     def _skips_one_by_one(

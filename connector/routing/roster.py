@@ -41,9 +41,14 @@ class Roster:
     verdicts: tuple[Skip | None, ...]
     recheck: tuple[int, ...]  # members whose presence is checked on every decision (PTO to the minute)
     timed: tuple[int, ...]  # members outside working hours: the reason names the minute, so it is made per minute
-    # Members with a capacity cap, checked on every decision when otherwise available: (index, rep, the local day
-    # and ISO week their counts go in). Local dates cannot change within the roster's span (see ``_build``).
-    caps: tuple[tuple[int, Rep, str, str], ...]
+    # Members with a capacity cap, checked on every decision when otherwise available: (index, rep, the counter
+    # keys of their local day and ISO week, None for a cap they do not have). Local dates cannot change within the
+    # roster's span (see ``_build``).
+    caps: tuple[tuple[int, Rep, tuple[str, str] | None, tuple[str, str] | None], ...]
+    # The same caps as flat (counter key, cap) and (owner key, open-lead cap) pairs, for a quick "is anyone at a
+    # cap?" before checking member by member.
+    day_week_limits: tuple[tuple[tuple[str, str], int], ...]
+    open_limits: tuple[tuple[str, int], ...]
     emails: dict[str, None]  # owner keys the verdicts read, in member order
     email_set: frozenset[str]
     _at_minute: dict[int, tuple[Skip | None, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -106,7 +111,9 @@ def _build(
     verdicts: list[Skip | None] = []
     recheck: list[int] = []
     timed: list[int] = []
-    capped: list[tuple[int, Rep, str, str]] = []
+    capped: list[tuple[int, Rep, tuple[str, str] | None, tuple[str, str] | None]] = []
+    limits: list[tuple[tuple[str, str], int]] = []
+    open_limits: list[tuple[str, int]] = []
     # Within a UTC quarter hour no zone changes its offset or date (offsets and DST switches fall on quarter
     # hours), so local minutes advance with UTC ones and each verdict's remaining span can be counted in them.
     until = minute - minute % 15 + 15
@@ -124,7 +131,14 @@ def _build(
         caps = rep.caps
         if caps.per_day is not None or caps.per_week is not None or caps.open_leads is not None:
             local = local_of(rep)
-            capped.append((i, rep, local.day_period, local.week_period))
+            day = (rep.email, local.day_period) if caps.per_day is not None else None
+            week = (rep.email, local.week_period) if caps.per_week is not None else None
+            capped.append((i, rep, day, week))
+            limits.extend(
+                (key, cap) for key, cap in ((day, caps.per_day), (week, caps.per_week)) if key and cap is not None
+            )
+            if caps.open_leads is not None:
+                open_limits.append((rep.email, caps.open_leads))
     emails = dict.fromkeys(rep.email for rep in reps)
     return Roster(
         reps,
@@ -135,6 +149,8 @@ def _build(
         tuple(recheck),
         tuple(timed),
         tuple(capped),
+        tuple(limits),
+        tuple(open_limits),
         emails,
         frozenset(emails),
     )
