@@ -283,13 +283,21 @@ MAPPERS: dict[str, Callable[[RawRecord], CacheRecord]] = {
 }
 
 
-def raw_record(record: Any, cursor_field: str | None) -> RawRecord:
-    """A SOQL result row as a ``RawRecord`` (never raises: mapping judges what is usable)."""
+def raw_record(record: Any, cursor_field: str | None, *, owned: bool = False) -> RawRecord:
+    """A SOQL result row as a ``RawRecord`` (never raises: mapping judges what is usable).
+
+    ``owned``: the row is the caller's to give away (freshly parsed from an answer), so it becomes the record's
+    properties once its ``attributes`` are dropped, instead of being copied: a 2,000-row page is then held once.
+    """
     if not isinstance(record, Mapping):
         return RawRecord("", -1, cast(Mapping[str, Any], record))
     native = record.get("Id")
     stamp = to_ms(record.get(cursor_field or "SystemModstamp"))
-    props = {k: v for k, v in record.items() if k != "attributes"}
+    if owned and isinstance(record, dict):
+        record.pop("attributes", None)
+        props = record
+    else:
+        props = {k: v for k, v in record.items() if k != "attributes"}
     return RawRecord(
         native_id=native if isinstance(native, str) else "",
         modified_ms=stamp if stamp is not None else -1,

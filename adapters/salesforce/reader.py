@@ -56,7 +56,7 @@ class SalesforceReader:
     def list_page(self, stream: Stream, after: str | None) -> Page:
         """Live records after the Id ``after``; the last Id of a full page is the next cursor."""
         rows = self._query(queries.list_query(stream, after), what=f"list {stream.object}")
-        records = tuple(mapping.raw_record(r, stream.cursor_field) for r in rows)
+        records = tuple(mapping.raw_record(r, stream.cursor_field, owned=True) for r in rows)
         full = len(rows) >= stream.page_size
         last_id = rows[-1].get("Id") if rows and isinstance(rows[-1], dict) else None
         next_after = str(last_id) if full and last_id else None
@@ -66,7 +66,7 @@ class SalesforceReader:
         """Changed and deleted records after ``since`` up to ``until_ms``, in (SystemModstamp, Id) order."""
         soql = queries.changes_query(stream, since, until_ms)
         rows = self._query(soql, what=f"changes {stream.object}", include_deleted=True)
-        records = tuple(mapping.raw_record(r, stream.cursor_field) for r in rows)
+        records = tuple(mapping.raw_record(r, stream.cursor_field, owned=True) for r in rows)
         return Page(records, None, more=len(rows) >= stream.changes_page_size)
 
     def deletions_page(self, stream: Stream, after: str | None) -> Page:

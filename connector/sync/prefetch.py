@@ -1,9 +1,12 @@
-"""Reading a stream's pages ahead of the engine: one fetch thread per read, a bounded queue, pages in order.
+"""Reading a stream's pages ahead of the engine: one fetch thread per read, bounded hand-overs, pages in order.
 
 A page's next request is known from the page alone (the list cursor, or the last keyset position), so a thread can
 keep asking the CRM (and, in the engine's use, map the records) while the consumer writes earlier pages. The
-limiter's pacing, the CRM's answer time and our own CPU then overlap. The queue is bounded (``depth`` pages), so
-memory does not grow with the stream: a slow consumer simply holds the fetcher back.
+limiter's pacing, the CRM's answer time and our own CPU then overlap. Each hand-over holds at most ``depth`` pages,
+counting the one its producer is working on: a stage first waits for room and only then fetches (or prepares), so
+a slow consumer holds the stages before it back without any of them sitting on a finished page meanwhile. Memory
+then does not grow with the stream, and with large pages (Salesforce: 2,000 records, ``depth`` 1) at most three
+pages are alive: one being fetched, one being prepared, one being written.
 
 Only fetching runs ahead. The engine still writes each page and saves the cursor that follows it in one
 transaction, strictly in order, so a crash re-reads at most the pages that were in flight. A fetch that fails is
@@ -29,7 +32,7 @@ log = get_logger("connector.sync")
 
 RECORDS_AHEAD = 800  # a few pages of any CRM's size: enough to ride out a slow write, small enough to not matter
 MAX_DEPTH = 8
-_PUT_POLL_S = 0.05  # how often a fetcher blocked on a full queue looks whether it was told to stop
+_POLL_S = 0.05  # how often a stage waiting for room (or for a page) looks whether it was told to stop
 JOIN_TIMEOUT_S = 15.0  # a paced call in flight usually ends within this; a stop should not wait on a retry storm
 
 
@@ -53,8 +56,8 @@ class PagePrefetcher(Generic[R, P]):
     ``prepare(page)``, when given, runs on a second thread between fetching and the consumer (the engine maps
     records there), so preparing one page never delays asking for the next.
     Use as a context manager: leaving it (finished, stopped early, or by an exception) stops the threads.
-    ``engine_bound_s`` is how long ready pages waited for room in the queue: time in which the consumer, not the
-    CRM or the limiter, set the pace.
+    ``engine_bound_s`` is how long the stage before the consumer waited for room to hand on its next page: time in
+    which the consumer, not the CRM or the limiter, set the pace.
     """
 
     def __init__(
@@ -73,8 +76,11 @@ class PagePrefetcher(Generic[R, P]):
         self._following = following
         self._first = first
         self._prepare = prepare
-        self._fetched: queue.Queue[object] = queue.Queue(maxsize=depth)
-        self._ready: queue.Queue[object] = queue.Queue(maxsize=depth) if prepare else self._fetched
+        # The queues themselves are unbounded: the rooms (a slot per page, taken before the work) bound them.
+        self._fetched: queue.Queue[object] = queue.Queue()
+        self._ready: queue.Queue[object] = queue.Queue() if prepare else self._fetched
+        self._fetch_room = threading.Semaphore(depth)
+        self._ready_room = threading.Semaphore(depth) if prepare else self._fetch_room
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, name=name, daemon=True)]
         if prepare is not None:
@@ -105,6 +111,7 @@ class PagePrefetcher(Generic[R, P]):
                 return
             if isinstance(item, _Failed):
                 raise item.error
+            self._ready_room.release()  # taken: the stage before may work on the next page while this one is used
             pair = cast("tuple[R, P]", item)  # besides the two markers, the queue holds (request, page) pairs
             del item
             yield pair
@@ -124,9 +131,8 @@ class PagePrefetcher(Generic[R, P]):
                 log.warning("sync_prefetch_left_running", thread=thread.name, waited_s=timeout_s)
 
     # -- the threads ------------------------------------------------------------------------------------------------
-    # Each page is handled in a helper's frame, so no local variable keeps a page alive once it is handed on: a
-    # thread blocked on its next call (or the next queue item) holds nothing. Pages in memory are then bounded by
-    # the queues and one per stage, which matters for large pages (Salesforce: 2,000 records each).
+    # Each page is handled in a helper's frame, so no local variable keeps a page alive once it is handed on, and a
+    # stage takes its room before it fetches or prepares: a thread that waits holds no page.
     def _run(self) -> None:
         request = self._first  # may be None: the first page of a list has no cursor
         try:
@@ -137,53 +143,63 @@ class PagePrefetcher(Generic[R, P]):
                 if upcoming is None:
                     break
                 request = upcoming
-            self._put(self._fetched, _END)
+            self._fetched.put(_END)
         except BaseException as exc:  # handed to the consumer, who raises it in its own thread
-            self._put(self._fetched, _Failed(exc))
+            self._fetched.put(_Failed(exc))
 
     def _fetch_one(self, request: R) -> tuple[bool, R | None]:
-        """Fetch the page for ``request`` and queue it; (whether it was queued, the request that follows it)."""
+        """Wait for room, fetch the page for ``request`` and queue it; (whether it was, the request after it)."""
+        if not self._wait_for_room(self._fetch_room):
+            return False, None
         page = self._fetch(request)
         upcoming = self._following(request, page)
-        return self._put(self._fetched, (request, page)), upcoming
+        self._fetched.put((request, page))
+        return True, upcoming
 
     def _run_prepare(self) -> None:
         while not self._stop.is_set() and self._prepare_one():
             pass
 
     def _prepare_one(self) -> bool:
-        """Prepare the next fetched page and hand it on; False once there is nothing more to prepare."""
+        """Wait for room, prepare the next fetched page and hand it on; False once there is nothing more to do."""
         assert self._prepare is not None
-        try:
-            item = self._fetched.get(timeout=_PUT_POLL_S)
-        except queue.Empty:
-            return True
-        if item is _END or isinstance(item, _Failed):
-            self._put(self._ready, item)
+        if not self._wait_for_room(self._ready_room):
             return False
+        item = self._next_fetched()
+        if item is None or item is _END or isinstance(item, _Failed):
+            self._ready.put(_END if item is None else item)
+            return False
+        self._fetch_room.release()  # taken: the fetcher may ask for the next page while this one is prepared
         request, page = cast("tuple[R, P]", item)
         del item
         try:
             prepared = self._prepare(page)
         except BaseException as exc:  # handed to the consumer in the page's place
-            self._put(self._ready, _Failed(exc))
+            self._ready.put(_Failed(exc))
             return False
         del page  # the prepared page replaces it: both alive while queueing would be one page more
-        return self._put(self._ready, (request, prepared))
+        self._ready.put((request, prepared))
+        return True
 
-    def _put(self, target: queue.Queue[object], item: object) -> bool:
-        """Queue ``item`` unless told to stop first; True when queued."""
+    def _next_fetched(self) -> object | None:
+        """The next item the fetcher queued, or None when told to stop first."""
+        while not self._stop.is_set():
+            try:
+                return self._fetched.get(timeout=_POLL_S)
+            except queue.Empty:
+                continue
+        return None
+
+    def _wait_for_room(self, room: threading.Semaphore) -> bool:
+        """Take a slot of ``room`` unless told to stop first; True when taken."""
         started = time.monotonic()
         try:
             while not self._stop.is_set():
-                try:
-                    target.put(item, timeout=_PUT_POLL_S)
+                if room.acquire(timeout=_POLL_S):
                     return True
-                except queue.Full:
-                    continue
             return False
         finally:
-            if target is self._ready:
+            if room is self._ready_room:  # waiting for the consumer to take a page: the engine set the pace
                 self.engine_bound_s += time.monotonic() - started
 
 
