@@ -5,35 +5,38 @@ dataclasses' type hints, so adding a field to a value object needs no codec chan
 
 A logged decision is a JSON *head* (``encode_stored``: inputs, owners, alert; SQL reports query it with
 json_extract) and a *detail* (trace, reads, delta: what explaining and replaying need, most of the bytes). The
-detail has had three formats; all are read, v3 is written. Its first byte is the format tag.
+detail's first byte says its format; v1 and v2 rows are read by ``codec_legacy``, v3 is written:
 
-v3 (tags 3, 4, 5): two JSON parts, the ledger delta first so that loading the ledger reads only it.
-    delta part  [0, credit changes as [pool, rep, credit, expected_added, assigned_added] rows,
-                    count changes as [rep, period, added] rows]
-    other part  [0, credit reads as [pool, rep, [credit, expected, assigned]] rows, count reads as
-                    [rep, period, count] rows, owner reads as columns [keys, found, active, open leads] (only
-                    [keys] when every owner exists, is active and holds no open leads), owners_known,
-                    steps, then the candidates of all steps one after the other, as seven columns:
-                    reps, eligible, pools, codes, reasons, weights, credits]
-    A step is [stage, step, kind, outcome, detail], then rule (when set), or when it has a pool, pools tried,
-    candidates or owner: [..., rule, pool, pools_tried, number of candidates, owner]. A step of the same stage,
-    step, kind and outcome as the one before it, with no more than a rule (the rules that did not apply), is
-    only [detail] or [detail, rule].
-    Floats are JSON numbers, which orjson writes and reads back bit for bit; a decision holding inf or NaN
-    (which JSON cannot) is written with marker 1 instead of 0 and every float as ``float.hex()`` text.
-    Tag 3: a uint32 (little-endian) size of the delta part, the delta part, the other part, uncompressed (small
-    details). Tag 4: the same in one zstd frame. Tag 5 (details from 3 KiB): a uint32 size of the delta part's
-    frame, a zstd frame of the delta part, a zstd frame of the other part, so that the ledger's catch-up
-    decompresses a few hundred bytes, not the whole detail. Frames are zstd level 1 with a checksum.
-v2 (tags 1, 2): JSON ``[trace, reads, delta]`` of positional rows, plain (1) or zlib-compressed (2); a step
-    continuing the one before keeps only its detail and rule, a plain owner read is just its key.
-v1 (no tag: a zlib stream, first byte 0x78): zlib-compressed JSON ``[trace, reads, delta]`` of positional rows.
+v3 is two JSON parts, the ledger delta first so that loading the ledger reads only that part.
+    delta part  [marker, credit changes as [pool, rep, credit, expected_added, assigned_added] rows,
+                 count changes as [rep, period, added] rows]
+    other part  [marker, credit reads as [pool, rep, [credit, expected, assigned]] rows,
+                 count reads as [rep, period, count] rows,
+                 owner reads as [follows, keys, found, active, open_leads] columns,
+                 owners_known, steps,
+                 candidates as columns: reps, eligible, pools, codes, reasons, weights, credits]
+    The candidates of all steps follow one another in the columns; their reps and pools are the number n when
+    they are those of the first n credit reads, in order (a pool pick reads every member's credit, so nearly
+    always). Owner reads are [follows, keys] alone when every owner exists, is active and holds no open leads;
+    ``follows`` is 1 when the candidates' reps complete the keys (the snapshot is read for them in that order).
+    A step is [stage, step, kind, outcome, detail], then its rule when set, or when it has a pool, pools tried,
+    candidates or owner [..., rule, pool, pools_tried, number of candidates, owner]; a step with no more than a
+    rule, after one of the same stage, step, kind and outcome (the rules that did not apply), is [detail] or
+    [detail, rule].
+    Floats are JSON numbers, which orjson writes and reads back bit for bit. JSON has no inf or NaN: a decision
+    holding one is written with marker 1 instead of 0 and every float as ``float.hex()`` text.
+    Tag 3: a uint32 (little-endian) size of the delta part, the delta part and the other part, uncompressed (under
+    256 bytes). Tag 4: the same in one zstd frame. Tag 5 (from 3 KiB): a uint32 size of the delta part's frame, a
+    zstd frame of the delta part and one of the other part, so that catching the ledger up decompresses a few
+    hundred bytes per decision rather than the whole detail. Frames are zstd's fast strategy with small tables
+    (``_ZSTD_PARAMS``) and a checksum.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import struct
 import threading
 import types
@@ -49,10 +52,12 @@ import orjson
 import zstandard
 
 from connector.errors import InvalidRecordError
+from connector.routing import codec_legacy as legacy
 from connector.routing.model import (
     Candidate,
     CountChange,
     CreditChange,
+    CreditChangeRow,
     Decision,
     LedgerDelta,
     LedgerEntry,
@@ -187,14 +192,17 @@ def stored_reads(detail_z: bytes) -> Reads:
 
 
 def stored_delta(detail_z: bytes) -> LedgerDelta:
-    """Only the ledger delta of a stored detail (what loading the ledger needs), from any stored version."""
+    """Only the ledger delta of a stored detail (what loading the ledger needs), from any stored version.
+
+    From v3 rows its credit changes are plain tuples in ``CreditChange`` field order (equal to them, and what
+    routing itself builds): this runs for every decision the ledger catches up on.
+    """
     return _readable(_delta_part, detail_z)
 
 
 def detail_v1(decision: Decision) -> bytes:
-    """The detail as written before v2 (what older rows hold); kept so tests can write such rows."""
-    rows = [[_step_row(step) for step in decision.trace], _reads_row(decision.reads), _delta_row(decision.delta)]
-    return zlib.compress(orjson.dumps(rows), _V1_LEVEL)
+    """The detail as written before v2 (what the oldest rows hold); kept so tests can write such rows."""
+    return legacy.detail_v1(decision)
 
 
 _T = typing.TypeVar("_T")
@@ -217,27 +225,25 @@ def _readable(read: typing.Callable[[bytes], _T], detail_z: bytes) -> _T:
 def _detail_parts(detail_z: bytes) -> tuple[tuple[StepResult, ...], Reads, LedgerDelta]:
     if _tag(detail_z) in _V3_TAGS:
         delta, rest = _v3_parts(detail_z, rest=True)
-        marker, credits, counts, owners, known, steps, *candidates = loads(rest)
-        reads = _reads_from_v3(marker, credits, counts, owners, known)
-        return _steps_from_v3(steps, _candidates_from_v3(marker, *candidates)), reads, _delta_from_v3(loads(delta))
-    version, (trace, reads, delta) = _unpacked(detail_z)
-    if version == 2:
-        return _trace_from_v2(trace), _reads_from_v2(reads), _delta_from_row(delta)
-    return tuple(_step_from_row(row) for row in trace), _reads_from_row(reads), _delta_from_row(delta)
+        part = loads(rest)
+        reps, pools = _candidate_keys(part)
+        candidates = _candidates_from_v3(part[0], reps, part[7], pools, *part[9:])
+        trace = _steps_from_v3(part[5], candidates)
+        return trace, _reads_from_v3(part, reps), _delta_from_v3(loads(delta))
+    return legacy.detail_parts(detail_z)
 
 
 def _reads_part(detail_z: bytes) -> Reads:
     if _tag(detail_z) in _V3_TAGS:
-        marker, credits, counts, owners, known, *_trace = loads(_v3_parts(detail_z, rest=True)[1])
-        return _reads_from_v3(marker, credits, counts, owners, known)
-    version, parts = _unpacked(detail_z)
-    return _reads_from_v2(parts[1]) if version == 2 else _reads_from_row(parts[1])
+        part = loads(_v3_parts(detail_z, rest=True)[1])
+        return _reads_from_v3(part, _candidate_keys(part)[0])
+    return legacy.reads_part(detail_z)
 
 
 def _delta_part(detail_z: bytes) -> LedgerDelta:
     if _tag(detail_z) in _V3_TAGS:
-        return _delta_from_v3(loads(_v3_parts(detail_z, rest=False)[0]))
-    return _delta_from_row(_unpacked(detail_z)[1][2])  # the same in v1 and v2
+        return _delta_from_v3(loads(_v3_parts(detail_z, rest=False)[0]), rows=True)
+    return legacy.delta_part(detail_z)
 
 
 def _tag(detail_z: bytes) -> int:
@@ -253,14 +259,11 @@ def _tag(detail_z: bytes) -> int:
 
 
 # ---- v3 (see the module docstring) ----------------------------------------------------------------------------
-_V2_PLAIN = 1
-_V2_ZLIB = 2
 _V3_PLAIN = 3
 _V3_ZSTD = 4
 _V3_SPLIT = 5
 _V3_TAGS = frozenset((_V3_PLAIN, _V3_ZSTD, _V3_SPLIT))
-_V1_FIRST = 0x78  # a zlib stream's first byte
-_KNOWN_TAGS = frozenset((_V2_PLAIN, _V2_ZLIB, *_V3_TAGS, _V1_FIRST))
+_KNOWN_TAGS = frozenset((legacy.V2_PLAIN, legacy.V2_ZLIB, *_V3_TAGS, legacy.V1_FIRST))
 _CORRUPT = "corrupt_decision_detail"
 _LENGTH = struct.Struct("<I")  # the stored size of the delta part
 # Below this many bytes zstd saves next to nothing (its frame headers and the few repeats).
@@ -268,9 +271,19 @@ _ZSTD_FROM = 256
 # From this many bytes the delta goes in a frame of its own, so that loading the ledger decompresses only it (a
 # few hundred bytes) and not the whole detail; below, one frame compresses better and is small to decompress anyway.
 _SPLIT_FROM = 3_072
-_ZSTD_LEVEL = 1  # zstd's fastest positive level: several times zlib level 1's speed, and fewer bytes
-_V1_LEVEL = 1  # zlib level of v1 and v2 details
-_V2_COMPRESS_FROM = 512
+# zstd's "fast" strategy (its level 1) with tables sized for details of a few KiB: 4 KiB of hash table instead of
+# level 1's 64 KiB, which routing has just pushed out of the CPU's caches; as many bytes saved, a quarter less time.
+_ZSTD_PARAMS = zstandard.ZstdCompressionParameters(
+    window_log=14,
+    hash_log=10,
+    chain_log=10,
+    search_log=1,
+    min_match=5,
+    target_length=0,
+    strategy=zstandard.STRATEGY_FAST,
+    write_checksum=True,
+)
+_POOL, _REP = operator.itemgetter(0), operator.itemgetter(1)
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _MEMO_SIZE = 20_000  # entries per memo below: a working set far above one rule file's steps and pools
 _EXACT, _HEX = 0, 1  # how a part writes its floats: JSON numbers, or float.hex() strings (for inf and NaN)
@@ -280,7 +293,7 @@ class _Zstd(threading.local):
     """zstd contexts are reused (making one costs more than compressing a detail) but are not thread-safe."""
 
     def __init__(self) -> None:
-        self.compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL, write_checksum=True)
+        self.compressor = zstandard.ZstdCompressor(compression_params=_ZSTD_PARAMS)
         self.decompressor = zstandard.ZstdDecompressor()
 
 
@@ -289,18 +302,23 @@ _ZSTD = _Zstd()
 
 def _detail_v3(decision: Decision) -> bytes:
     delta, reads = decision.delta, decision.reads
-    candidates = _candidate_columns(decision.trace)
+    candidates: tuple[Any, ...] = _candidate_columns(decision.trace)
     delta_text = orjson.dumps((_EXACT, delta.credits, delta.counts), default=tuple)
     reads_text = orjson.dumps((reads.credits, reads.counts), default=tuple)
     if b"null" in delta_text or b"null" in reads_text or not _finite(candidates[5], candidates[6]):
         # orjson writes inf and NaN as null; "null" inside a string (rare) lands here too, and costs only time.
         return _detail_hex(decision)
+    reps, pools, size = candidates[0], candidates[2], len(candidates[0])
+    head = reads.credits[:size]
+    if size and tuple(map(_REP, head)) == reps and tuple(map(_POOL, head)) == pools:
+        # The candidates are the pool members whose credit was read, in the same order (nearly always).
+        candidates = (size, candidates[1], size, *candidates[3:])
     rest = b"".join(
         (
             b"[0,",
             reads_text[1:-1],
             b",",
-            _owners_json(reads.owners),
+            _owners_json(reads.owners, reps),
             b"true," if reads.owners_known else b"false,",
             _steps_json(decision.trace),
             b",",
@@ -347,28 +365,35 @@ def _v3_parts(detail_z: bytes, *, rest: bool) -> tuple[bytes | memoryview, bytes
     return body[_LENGTH.size : _LENGTH.size + size], body[_LENGTH.size + size :]
 
 
-def _delta_from_v3(part: list[Any]) -> LedgerDelta:
+def _delta_from_v3(part: list[Any], *, rows: bool = False) -> LedgerDelta:
+    """The delta; with ``rows``, its credit changes are plain tuples (as routing builds them: half the cost)."""
     marker, credits, counts = part
-    changes: Iterable[CreditChange] = map(_new, repeat(CreditChange), credits)
+    changes: Iterable[CreditChangeRow] = map(tuple, credits) if rows else map(_new, repeat(CreditChange), credits)
     if marker == _HEX:
         changes = (CreditChange(p, r, float.fromhex(c), float.fromhex(e), a) for p, r, c, e, a in credits)
     return LedgerDelta(tuple(changes), tuple(map(_new, repeat(CountChange), counts)))
 
 
 # The owner reads are the snapshot's own (shared) objects, and the same pools give the same list of them from one
-# decision to the next: their JSON is kept per list (the entry keeps the list, so equal ids mean the same objects).
-_OWNERS_JSON: dict[tuple[int, int, int], tuple[tuple[OwnerRead, ...], bytes]] = {}
+# decision to the next: their JSON is kept per list (the entry keeps the list, so equal ids mean the same objects):
+# (the list, its keys, the keys' JSON, the JSON of the other columns with a leading comma, or nothing).
+_OWNERS_JSON: dict[tuple[int, int, int], tuple[tuple[OwnerRead, ...], tuple[str, ...], bytes, bytes]] = {}
 
 
-def _owners_json(owners: tuple[OwnerRead, ...]) -> bytes:
-    """The owner reads by columns (key, found, active, open leads), and a comma."""
+def _owners_json(owners: tuple[OwnerRead, ...], reps: tuple[str, ...]) -> bytes:
+    """[follows, keys, ...the other columns] and a comma; ``follows`` is 1 when the keys go on with ``reps`` (the
+    candidates' reps, which the snapshot was read for in the same order), left out of ``keys``."""
     key = (len(owners), id(owners[0]), id(owners[-1])) if owners else (0, 0, 0)
     known = _OWNERS_JSON.get(key)
     if known is None or known[0] != owners:
         if len(_OWNERS_JSON) >= _MEMO_SIZE:
             _OWNERS_JSON.clear()
-        known = _OWNERS_JSON[key] = (owners, orjson.dumps(_owner_columns(owners)) + b",")
-    return known[1]
+        keys, *others = _owner_columns(owners)
+        known = _OWNERS_JSON[key] = (owners, keys, orjson.dumps(keys), orjson.dumps(others)[1:-1])
+    keys, size = known[1], len(reps)
+    if size and keys[-size:] == reps:
+        return b"[1," + orjson.dumps(keys[:-size]) + (b"," + known[3] if known[3] else b"") + b"],"
+    return b"[0," + known[2] + (b"," + known[3] if known[3] else b"") + b"],"
 
 
 def _owner_columns(owners: tuple[OwnerRead, ...]) -> tuple[Any, ...]:
@@ -382,7 +407,9 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> tuple[Any, ...]:
     return tuple(zip(*rows, strict=True)) if rows else ((),) * width
 
 
-def _reads_from_v3(marker: int, credits: list[Any], counts: list[Any], owners: list[Any], known: bool) -> Reads:
+def _reads_from_v3(part: list[Any], reps: list[str]) -> Reads:
+    """The reads from the other part's JSON; ``reps`` are the candidates' reps (the owner keys may go on with them)."""
+    marker, credits, counts, owners, known = part[:5]
     if marker == _HEX:
         entries = (LedgerEntry(float.fromhex(c), float.fromhex(e), a) for _p, _r, (c, e, a) in credits)
     else:
@@ -390,55 +417,69 @@ def _reads_from_v3(marker: int, credits: list[Any], counts: list[Any], owners: l
     return Reads(
         tuple(zip((c[0] for c in credits), (c[1] for c in credits), entries, strict=True)),
         tuple(map(tuple, counts)),
-        tuple(map(_new, repeat(OwnerRead), zip(*owners, strict=True) if len(owners) == 4 else _plain(owners[0]))),
+        tuple(map(_new, repeat(OwnerRead), _owner_rows(owners, reps))),
         known,
     )
 
 
-def _plain(keys: list[str]) -> Iterable[tuple[str, bool, bool, int]]:
-    """Owner reads of keys that exist, are active and hold no open leads."""
-    return zip(keys, repeat(True), repeat(True), repeat(0))
+def _owner_rows(owners: list[Any], reps: list[str]) -> Iterable[tuple[str, bool, bool, int]]:
+    follows, keys, *others = owners
+    if follows:
+        keys = keys + reps
+    if others:
+        return zip(keys, *others, strict=True)
+    return zip(keys, repeat(True), repeat(True), repeat(0))  # each exists, is active and holds no open leads
 
 
-class _StepJson(typing.NamedTuple):
-    """A step without candidates, encoded whole and, when it can be, as the continuation of a step of its group."""
-
-    step: StepResult  # kept so that a recycled id cannot alias
-    group: tuple[str, ...]  # stage, step, kind, outcome
-    whole: bytes
-    continued: bytes | None  # [detail] or [detail, rule]; None when the step has more to say
+def _candidate_keys(part: list[Any]) -> tuple[list[str], list[str]]:
+    """The candidates' reps and pools from the other part's JSON: from the first credit reads when stored as their
+    number."""
+    credits, reps, pools = part[1], part[6], part[8]
+    if isinstance(reps, int):
+        return [c[1] for c in credits[:reps]], [c[0] for c in credits[:reps]]
+    return reps, pools
 
 
 # Steps without candidates (the rules that did not apply: most of a trace) are the same objects from one decision
-# to the next (the cascade shares them), so each one's JSON is made once.
-_STEP_JSON: dict[int, _StepJson] = {}
+# to the next (the cascade shares them), so each one's JSON is made once: the entry is (the step, kept so that a
+# recycled id cannot alias; its group: stage, step, kind and outcome, one shared tuple per group; its JSON when it
+# continues a step of the same group: [detail] or [detail, rule]; its JSON otherwise).
+_STEP_JSON: dict[int, tuple[StepResult, tuple[str, ...], bytes, bytes]] = {}
+_GROUPS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def _steps_json(trace: tuple[StepResult, ...]) -> bytes:
     """The steps as a JSON list; a step's candidates are in the candidate columns (``_candidate_columns``)."""
     rows: list[bytes] = []
-    memo = _STEP_JSON
-    group: tuple[Any, ...] | None = None
+    get, append = _STEP_JSON.get, rows.append
+    group: tuple[str, ...] | None = None
     for step in trace:
-        if step.candidates:
-            rows.append(orjson.dumps(_step_v3(step)))
-            group = (step.stage, step.step, step.kind, step.outcome)
-            continue
-        known = memo.get(id(step))
-        if known is None or known.step is not step:
+        known = get(id(step))
+        if known is None or known[0] is not step:
+            if step.candidates:
+                append(orjson.dumps(_step_v3(step)))
+                group = _group((step.stage, step.step, step.kind, step.outcome))
+                continue
             known = _remember(step)
-        rows.append(known.continued if known.continued is not None and known.group == group else known.whole)
-        group = known.group
+        append(known[2] if known[1] is group else known[3])
+        group = known[1]
     return b"[" + b",".join(rows) + b"]"
 
 
-def _remember(step: StepResult) -> _StepJson:
+def _remember(step: StepResult) -> tuple[StepResult, tuple[str, ...], bytes, bytes]:
     if len(_STEP_JSON) >= _MEMO_SIZE:
         _STEP_JSON.clear()
     row = _step_v3(step)
-    continued = orjson.dumps(row[4:]) if len(row) <= 6 else None
-    known = _STEP_JSON[id(step)] = _StepJson(step, row[:4], orjson.dumps(row), continued)
+    whole = orjson.dumps(row)
+    known = _STEP_JSON[id(step)] = (step, _group(row[:4]), orjson.dumps(row[4:]) if len(row) <= 6 else whole, whole)
     return known
+
+
+def _group(group: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple object per group of steps, so that consecutive steps of a group are told by identity."""
+    if len(_GROUPS) >= _MEMO_SIZE:
+        _GROUPS.clear()
+    return _GROUPS.setdefault(group, group)
 
 
 def _step_v3(step: StepResult) -> tuple[Any, ...]:
@@ -517,137 +558,9 @@ def _detail_hex(decision: Decision) -> bytes:
         _HEX,
         credits,
         reads.counts,
-        _owner_columns(reads.owners),
+        (0, *_owner_columns(reads.owners)),
         reads.owners_known,
         orjson.Fragment(_steps_json(decision.trace)),
         *columns,
     )
     return _packed(orjson.dumps((_HEX, changes, delta.counts), default=tuple), orjson.dumps(rest, default=tuple))
-
-
-# ---- v1 and v2 (read; written only by tests) ---------------------------------------------------------------------
-
-
-def _detail_v2(decision: Decision) -> bytes:
-    """The detail as written before v3; kept so tests can write such rows."""
-    detail = orjson.dumps([_trace_v2(decision.trace), _reads_v2(decision.reads), _delta_row(decision.delta)])
-    if len(detail) < _V2_COMPRESS_FROM:
-        return bytes((_V2_PLAIN,)) + detail
-    return bytes((_V2_ZLIB,)) + zlib.compress(detail, _V1_LEVEL)
-
-
-def _unpacked(detail_z: bytes) -> tuple[int, list[Any]]:
-    """A v1 or v2 detail's format version and its three parts, still in their stored (row) form."""
-    tag = _tag(detail_z)
-    if tag == _V2_PLAIN:
-        return 2, loads(detail_z[1:])
-    if tag == _V2_ZLIB:
-        return 2, loads(zlib.decompress(detail_z[1:]))
-    return 1, loads(zlib.decompress(detail_z))
-
-
-def _trace_v2(trace: tuple[StepResult, ...]) -> list[Any]:
-    rows: list[Any] = []
-    previous: StepResult | None = None
-    for step in trace:
-        if (
-            previous is not None
-            and step.outcome == previous.outcome
-            and step.step == previous.step
-            and step.kind == previous.kind
-            and step.stage == previous.stage
-            and step.pool is None
-            and step.owner is None
-            and not step.candidates
-            and not step.pools_tried
-        ):
-            rows.append((step.detail,) if step.rule is None else (step.detail, step.rule))
-        else:
-            rows.append(_step_row(step))
-        previous = step
-    return rows
-
-
-def _trace_from_v2(rows: list[Any]) -> tuple[StepResult, ...]:
-    trace: list[StepResult] = []
-    for row in rows:
-        if len(row) > 2:
-            trace.append(_step_from_row(row))
-            continue
-        before = trace[-1]
-        rule = row[1] if len(row) == 2 else None
-        trace.append(StepResult(before.stage, before.step, before.kind, before.outcome, row[0], rule=rule))
-    return tuple(trace)
-
-
-def _reads_v2(reads: Reads) -> tuple[Any, ...]:
-    credits, counts, owners, known = _reads_row(reads)
-    # Nearly every owner read is "exists, active, no open leads": then the key alone says it.
-    return credits, counts, [o[0] if o[1:] == _PLAIN_OWNER else o for o in owners], known
-
-
-_PLAIN_OWNER = (True, True, 0)
-
-
-def _reads_from_v2(row: list[Any]) -> Reads:
-    credits, counts, owners, known = row
-    full = [(o, *_PLAIN_OWNER) if isinstance(o, str) else o for o in owners]
-    return _reads_from_row([credits, counts, full, known])
-
-
-_STEP_DEFAULTS = (None, None, (), (), None)  # StepResult's optional fields (rule .. owner), in order
-
-
-def _step_row(step: StepResult) -> tuple[Any, ...]:
-    """A step as a positional row; a step without pool or owner (most: rules that did not apply) is 5 or 6 values."""
-    head = (step.stage, step.step, step.kind, step.outcome, step.detail)
-    if step.pool is None and step.owner is None and not step.candidates and not step.pools_tried:
-        return head if step.rule is None else (*head, step.rule)
-    candidates = tuple(map(tuple, step.candidates))
-    return (*head, step.rule, step.pool, step.pools_tried, candidates, step.owner)
-
-
-def _step_from_row(row: list[Any]) -> StepResult:
-    optional: list[Any] = [*row[5:], *_STEP_DEFAULTS[len(row) - 5 :]]
-    rule, pool, tried, candidates, owner = optional
-    stage, step, kind, outcome, detail = row[:5]
-    return StepResult(
-        stage,
-        step,
-        kind,
-        outcome,
-        detail,
-        rule=rule,
-        pool=pool,
-        pools_tried=tuple(tried),
-        candidates=tuple(Candidate(*c) for c in candidates),
-        owner=owner,
-    )
-
-
-def _reads_row(reads: Reads) -> tuple[Any, ...]:
-    return (
-        [(pool, rep, *entry) for pool, rep, entry in reads.credits],
-        reads.counts,
-        tuple(map(tuple, reads.owners)),
-        reads.owners_known,
-    )
-
-
-def _reads_from_row(row: list[Any]) -> Reads:
-    credits, counts, owners, known = row
-    return Reads(
-        tuple((c[0], c[1], LedgerEntry(*c[2:])) for c in credits),
-        tuple(tuple(c) for c in counts),
-        tuple(OwnerRead(*o) for o in owners),
-        known,
-    )
-
-
-def _delta_row(delta: LedgerDelta) -> tuple[Any, ...]:
-    return tuple(map(tuple, delta.credits)), tuple(map(tuple, delta.counts))
-
-
-def _delta_from_row(row: list[Any]) -> LedgerDelta:
-    credits, counts = row
-    return LedgerDelta(tuple(CreditChange(*c) for c in credits), tuple(CountChange(*c) for c in counts))

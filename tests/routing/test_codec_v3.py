@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from connector.errors import InvalidRecordError
 from connector.models import Account, Owner
 from connector.routing.codec import (
-    _detail_v2,
     decode_stored,
     detail_v1,
     dumps,
@@ -23,6 +22,7 @@ from connector.routing.codec import (
     stored_delta,
     stored_reads,
 )
+from connector.routing.codec_legacy import detail_v2
 from connector.routing.ledger import LedgerState
 from connector.routing.model import (
     Assignment,
@@ -159,7 +159,7 @@ def test_the_sample_covers_every_shape_of_decision(decisions):
     assert any(len(s.pools_tried) > 1 for d in decisions for s in d.trace)
 
 
-@pytest.mark.parametrize("write", [detail_v1, _detail_v2], ids=["v1", "v2"])
+@pytest.mark.parametrize("write", [detail_v1, detail_v2], ids=["v1", "v2"])
 def test_rows_written_by_older_versions_still_read(decisions, write):
     for decision in decisions[::7]:
         head, _detail = encode_stored(decision)
@@ -217,14 +217,14 @@ def _large_team_decisions(count: int = 150) -> list[Decision]:
 def test_v3_details_are_smaller_than_v2_for_a_large_team():
     decisions = _large_team_decisions()
     v3 = sum(len(encode_stored(d)[1]) for d in decisions)
-    v2 = sum(len(_detail_v2(d)) for d in decisions)
+    v2 = sum(len(detail_v2(d)) for d in decisions)
     assert v3 < v2
 
 
 def test_v3_details_of_a_small_team_stay_close_to_v2(decisions):
     # zstd's frame costs a dozen bytes more than zlib's, which shows on details of a few hundred bytes.
     v3 = sum(len(encode_stored(d)[1]) for d in decisions)
-    v2 = sum(len(_detail_v2(d)) for d in decisions)
+    v2 = sum(len(detail_v2(d)) for d in decisions)
     assert v3 <= v2 * 1.08
 
 
