@@ -286,6 +286,7 @@ _ZSTD_PARAMS = zstandard.ZstdCompressionParameters(
 _POOL, _REP = operator.itemgetter(0), operator.itemgetter(1)
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _MEMO_SIZE = 20_000  # entries per memo below: a working set far above one rule file's steps and pools
+_OWNERS_MEMO_SIZE = 4_096  # owner-read lists are larger (a pool's worth of keys): fewer of them
 _EXACT, _HEX = 0, 1  # how a part writes its floats: JSON numbers, or float.hex() strings (for inf and NaN)
 
 
@@ -386,7 +387,7 @@ def _owners_json(owners: tuple[OwnerRead, ...], reps: tuple[str, ...]) -> bytes:
     key = (len(owners), id(owners[0]), id(owners[-1])) if owners else (0, 0, 0)
     known = _OWNERS_JSON.get(key)
     if known is None or known[0] != owners:
-        if len(_OWNERS_JSON) >= _MEMO_SIZE:
+        if len(_OWNERS_JSON) >= _OWNERS_MEMO_SIZE:
             _OWNERS_JSON.clear()
         keys, *others = _owner_columns(owners)
         known = _OWNERS_JSON[key] = (owners, keys, orjson.dumps(keys), orjson.dumps(others)[1:-1])

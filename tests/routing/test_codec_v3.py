@@ -277,13 +277,13 @@ _INTS = st.integers(-(2**63), 2**63 - 1)
 _OPTIONAL_TEXT = st.none() | _TEXT
 
 
-def _candidates() -> st.SearchStrategy[Candidate]:
+def _candidates(pools: st.SearchStrategy[str | None] = _OPTIONAL_TEXT) -> st.SearchStrategy[Candidate]:
     return st.builds(
-        Candidate, _TEXT, st.booleans(), _OPTIONAL_TEXT, _OPTIONAL_TEXT, _OPTIONAL_TEXT, _FLOATS, st.none() | _FLOATS
+        Candidate, _TEXT, st.booleans(), pools, _OPTIONAL_TEXT, _OPTIONAL_TEXT, _FLOATS, st.none() | _FLOATS
     )
 
 
-def _steps() -> st.SearchStrategy[StepResult]:
+def _steps(candidates: st.SearchStrategy[Candidate] | None = None) -> st.SearchStrategy[StepResult]:
     outcomes = st.sampled_from(["assigned", "no_match", "unavailable", "skipped"])
     return st.builds(
         StepResult,
@@ -295,15 +295,15 @@ def _steps() -> st.SearchStrategy[StepResult]:
         rule=_OPTIONAL_TEXT,
         pool=_OPTIONAL_TEXT,
         pools_tried=st.tuples() | st.tuples(_TEXT) | st.tuples(_TEXT, _TEXT),
-        candidates=st.lists(_candidates(), max_size=4).map(tuple),
+        candidates=st.lists(candidates or _candidates(), max_size=4).map(tuple),
         owner=_OPTIONAL_TEXT,
     )
 
 
 @st.composite
-def _traces(draw: Any) -> tuple[StepResult, ...]:
+def _traces(draw: Any, steps_from: st.SearchStrategy[StepResult] | None = None) -> tuple[StepResult, ...]:
     """Steps, some repeated as the very same object (as the cascade shares the rules that did not apply)."""
-    steps = draw(st.lists(_steps(), max_size=6))
+    steps = draw(st.lists(steps_from or _steps(), max_size=6))
     if steps and draw(st.booleans()):
         steps += [steps[0]] * draw(st.integers(1, 3))
     return tuple(draw(st.permutations(steps)))
@@ -341,16 +341,42 @@ def _decision(trace: tuple[StepResult, ...], reads: Reads = _NO_READS, delta: Le
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_traces(), _READS, _DELTAS)
-def test_generated_decisions_round_trip_exactly(trace, reads, delta):
-    decision = _decision(trace, reads, delta)
+@st.composite
+def _aligned_reads(draw: Any, trace: tuple[StepResult, ...]) -> Reads:
+    """Reads whose credit reads start with the trace's candidates and whose owner keys end with their reps, as a
+    pool pick reads them (the encoder then stores the candidates' keys as a count and the owner keys in part)."""
+    candidates = [c for step in trace for c in step.candidates]
+    extra = draw(st.lists(st.tuples(_TEXT, _TEXT), max_size=2))
+    credits = tuple(
+        (pool, rep, LedgerEntry(draw(_FLOATS), draw(_FLOATS), draw(_INTS)))
+        for pool, rep in [(c.pool, c.rep) for c in candidates] + extra
+    )
+    owners = tuple(
+        OwnerRead(key, draw(st.booleans()), True, draw(st.sampled_from([0, 0, 3])))
+        for key in [*draw(st.lists(_TEXT, max_size=2)), *(c.rep for c in candidates)]
+    )
+    return Reads(credits, (), owners, True)
+
+
+def _round_trips(decision: Decision) -> None:
     head, detail = encode_stored(decision)
     back = decode_stored(head, detail)
     assert back == decision
     assert _exactly(back) == _exactly(decision)
-    assert stored_reads(detail) == reads
-    assert stored_delta(detail) == delta
+    assert stored_reads(detail) == decision.reads
+    assert stored_delta(detail) == decision.delta
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_traces(), _READS, _DELTAS)
+def test_generated_decisions_round_trip_exactly(trace, reads, delta):
+    _round_trips(_decision(trace, reads, delta))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), _traces(_steps(_candidates(pools=_TEXT))), _DELTAS)
+def test_generated_decisions_whose_reads_repeat_the_candidates_round_trip_exactly(data, trace, delta):
+    _round_trips(_decision(trace, data.draw(_aligned_reads(trace)), delta))
 
 
 def test_a_v1_row_is_a_zlib_stream():
