@@ -295,7 +295,7 @@ def _steps(candidates: st.SearchStrategy[Candidate] | None = None) -> st.SearchS
         rule=_OPTIONAL_TEXT,
         pool=_OPTIONAL_TEXT,
         pools_tried=st.tuples() | st.tuples(_TEXT) | st.tuples(_TEXT, _TEXT),
-        candidates=st.lists(candidates or _candidates(), max_size=4).map(tuple),
+        candidates=st.lists(_candidates() if candidates is None else candidates, max_size=4).map(tuple),
         owner=_OPTIONAL_TEXT,
     )
 
@@ -303,7 +303,7 @@ def _steps(candidates: st.SearchStrategy[Candidate] | None = None) -> st.SearchS
 @st.composite
 def _traces(draw: Any, steps_from: st.SearchStrategy[StepResult] | None = None) -> tuple[StepResult, ...]:
     """Steps, some repeated as the very same object (as the cascade shares the rules that did not apply)."""
-    steps = draw(st.lists(steps_from or _steps(), max_size=6))
+    steps = draw(st.lists(_steps() if steps_from is None else steps_from, max_size=6))
     if steps and draw(st.booleans()):
         steps += [steps[0]] * draw(st.integers(1, 3))
     return tuple(draw(st.permutations(steps)))
