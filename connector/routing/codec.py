@@ -35,7 +35,6 @@ v3 is two JSON parts, the ledger delta first so that loading the ledger reads on
 from __future__ import annotations
 
 import dataclasses
-import math
 import operator
 import struct
 import threading
@@ -303,17 +302,21 @@ _ZSTD = _Zstd()
 
 def _detail_v3(decision: Decision) -> bytes:
     delta, reads = decision.delta, decision.reads
-    candidates: tuple[Any, ...] = _candidate_columns(decision.trace)
+    reps, eligible, pools, codes, reasons, weights, credits = _candidate_columns(decision.trace)
     delta_text = orjson.dumps((_EXACT, delta.credits, delta.counts), default=tuple)
     reads_text = orjson.dumps((reads.credits, reads.counts), default=tuple)
-    if b"null" in delta_text or b"null" in reads_text or not _finite(candidates[5], candidates[6]):
-        # orjson writes inf and NaN as null; "null" inside a string (rare) lands here too, and costs only time.
+    weights_text, credits_text = orjson.dumps(weights), orjson.dumps(credits)
+    # orjson writes inf and NaN as null, where only a candidate's credit may be null: such a decision is written
+    # with hex floats. A "null" inside a string (rare) takes that path too, which only costs time.
+    if b"null" in delta_text or b"null" in reads_text or b"null" in weights_text:
         return _detail_hex(decision)
-    reps, pools, size = candidates[0], candidates[2], len(candidates[0])
+    if credits_text.count(b"null") != credits.count(None):
+        return _detail_hex(decision)
+    size = len(reps)
+    keys: tuple[Any, ...] = (reps, pools)
     head = reads.credits[:size]
     if size and tuple(map(_REP, head)) == reps and tuple(map(_POOL, head)) == pools:
-        # The candidates are the pool members whose credit was read, in the same order (nearly always).
-        candidates = (size, candidates[1], size, *candidates[3:])
+        keys = (size, size)  # the pool members whose credit was read, in the same order (nearly always)
     rest = b"".join(
         (
             b"[0,",
@@ -323,29 +326,28 @@ def _detail_v3(decision: Decision) -> bytes:
             b"true," if reads.owners_known else b"false,",
             _steps_json(decision.trace),
             b",",
-            orjson.dumps(candidates)[1:],
+            orjson.dumps((keys[0], eligible, keys[1], codes, reasons))[1:-1],
+            b",",
+            weights_text,
+            b",",
+            credits_text,
+            b"]",
         )
     )
     return _packed(delta_text, rest)
 
 
 def _packed(delta: bytes, rest: bytes) -> bytes:
-    size = len(delta) + len(rest)
-    if size < _ZSTD_FROM:
-        return b"\x03" + _LENGTH.pack(len(delta)) + delta + rest
+    """Tag and parts: plain when small, one zstd frame, or (from ``_SPLIT_FROM``) a frame for each part."""
+    body = _LENGTH.pack(len(delta)) + delta + rest
+    if len(body) < _ZSTD_FROM:
+        return b"\x03" + body
     compress = _ZSTD.compressor.compress
-    if size < _SPLIT_FROM:
-        return b"\x04" + compress(_LENGTH.pack(len(delta)) + delta + rest)
+    if len(body) < _SPLIT_FROM:
+        packed = compress(body)
+        return b"\x04" + packed if len(packed) < len(body) else b"\x03" + body
     delta = compress(delta)
     return b"\x05" + _LENGTH.pack(len(delta)) + delta + compress(rest)
-
-
-def _finite(weights: tuple[float, ...], credits: tuple[float | None, ...]) -> bool:
-    """Whether JSON numbers can hold these exactly: no inf or NaN (an overflowing sum only costs the slow path)."""
-    try:
-        return math.isfinite(sum(weights) + sum(typing.cast(tuple[float, ...], credits)))
-    except TypeError:  # a credit is None (the pick read none)
-        return math.isfinite(sum(weights) + sum(c for c in credits if c is not None))
 
 
 def _v3_parts(detail_z: bytes, *, rest: bool) -> tuple[bytes | memoryview, bytes | memoryview]:
