@@ -1,9 +1,11 @@
 """Building simple-salesforce and the pacing for one org from ``SalesforceConfig``, and logging in again.
 
-Every client is built from a session id: a configured ``access_token``, or one from logging in with the configured
-username and password (the OAuth password grant when a connected app's consumer key and secret are configured,
-else the SOAP login). simple-salesforce then never logs in by itself; when a session expires (401
-``INVALID_SESSION_ID``) the reader calls ``renew_session`` once and retries, so the policy lives in one place.
+Every client is built from a session id: a configured ``access_token``, or one from logging in. Logging in uses the
+OAuth refresh-token grant when a ``refresh_token`` (issued to the connected app whose consumer key and secret are
+configured) is set: no password is stored at all. Otherwise it uses the configured username and password: the
+OAuth password grant when the connected app's consumer key and secret are configured, else the SOAP login.
+simple-salesforce then never logs in by itself; when a session expires (401 ``INVALID_SESSION_ID``) the reader
+calls ``renew_session`` once and retries, so the policy lives in one place.
 """
 
 from __future__ import annotations
@@ -47,17 +49,23 @@ def build_client(config: SalesforceConfig, session: HeaderRecordingSession) -> A
 
 def can_log_in(config: SalesforceConfig) -> bool:
     """Whether the config holds credentials to get a new session (a bare access token does not)."""
-    return bool(config.username and config.password)
+    return _has_refresh_token(config) or bool(config.username and config.password)
+
+
+def _has_refresh_token(config: SalesforceConfig) -> bool:
+    return bool(_secret(config.refresh_token)) and bool(config.consumer_key)
 
 
 def log_in(config: SalesforceConfig, session: requests.Session) -> tuple[str, str]:
-    """A new session id and the instance URL it belongs to, from the configured username and password.
+    """A new session id and the instance URL it belongs to, from the refresh token or the username and password.
 
     Raises ``AuthError`` when Salesforce refuses the credentials, ``TransportError`` when it cannot be reached.
     """
     if not can_log_in(config):
-        raise AuthError("salesforce: no username/password configured to log in with", crm="salesforce")
+        raise AuthError("salesforce: no username/password or refresh token configured to log in with", crm="salesforce")
     try:
+        if _has_refresh_token(config):
+            return _oauth_refresh_grant(config, session)
         if config.consumer_key and config.consumer_secret:
             return _oauth_password_grant(config, session)
         return _soap_login(config, session)
@@ -93,11 +101,31 @@ def _oauth_password_grant(config: SalesforceConfig, session: requests.Session) -
         "username": config.username or "",
         "password": (_secret(config.password) or "") + (_secret(config.security_token) or ""),
     }
+    return _token_request(config, session, form, what="login")
+
+
+def _oauth_refresh_grant(config: SalesforceConfig, session: requests.Session) -> tuple[str, str]:
+    # The connected app may not require its secret for the refresh-token flow: send it only when configured.
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": config.consumer_key or "",
+        "refresh_token": _secret(config.refresh_token) or "",
+    }
+    if config.consumer_secret is not None:
+        form["client_secret"] = _secret(config.consumer_secret) or ""
+    return _token_request(config, session, form, what="refresh-token login")
+
+
+def _token_request(
+    config: SalesforceConfig, session: requests.Session, form: dict[str, str], *, what: str
+) -> tuple[str, str]:
+    """POST ``form`` to the token endpoint: (access token, instance URL), or ``AuthError`` with Salesforce's reason
+    (``invalid_grant: expired access/refresh token`` and the like; never a credential)."""
     response = session.post(token_url(config), data=form, timeout=config.request_timeout_s)
     body = _json_or_empty(response)
     if response.status_code != 200 or not body.get("access_token"):
         reason = f"{body.get('error') or response.status_code}: {body.get('error_description') or 'no access token'}"
-        raise AuthError(f"salesforce login refused ({reason})", crm="salesforce", status=response.status_code)
+        raise AuthError(f"salesforce {what} refused ({reason})", crm="salesforce", status=response.status_code)
     return str(body["access_token"]), str(body.get("instance_url") or config.instance_url or "")
 
 

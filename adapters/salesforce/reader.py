@@ -6,8 +6,9 @@
   an upper bound at the pass's start. ``queryAll`` returns deleted rows (``IsDeleted = true``) in the same order,
   so deletions reach the cache through the same cursor and no separate getDeleted call is needed.
 * Budget: ``Sforce-Limit-Info`` (``sf.api_usage``) after every answer sets the daily budget's used/limit figures.
-* Sessions: an expired session (401 ``INVALID_SESSION_ID``) is renewed once with the configured username and password
-  and the call retried; a second refusal, or no credentials to log in with, is a fatal ``AuthError`` saying so.
+* Sessions: an expired session (401 ``INVALID_SESSION_ID``) is renewed once with the configured refresh token or
+  username and password and the call retried; a second refusal, or no credentials to log in with, is a fatal
+  ``AuthError`` saying so.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ class SalesforceReader:
         except _SessionExpired as exc:
             if not can_log_in(self.config):
                 raise AuthError(
-                    "salesforce session expired and no username/password is configured to log in again",
+                    "salesforce session expired and no username/password is configured to log in again "
+                    "(nor a refresh token with its connected app's consumer key)",
                     crm="salesforce",
                     status=401,
                 ) from exc

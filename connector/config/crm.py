@@ -100,7 +100,8 @@ class HubSpotConfig(_Section):
 
 
 class SalesforceConfig(_Section):
-    """One Salesforce org: an instance URL plus either a session/access token or OAuth password-flow fields."""
+    """One Salesforce org: an instance URL plus a session/access token, OAuth password-flow fields or a refresh
+    token."""
 
     enabled: bool = False
     instance_url: str | None = Field(
@@ -112,6 +113,11 @@ class SalesforceConfig(_Section):
     security_token: SecretStr | None = None
     consumer_key: str | None = None
     consumer_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = Field(
+        default=None,
+        description="OAuth refresh token issued to the connected app (consumer_key/consumer_secret): sessions are "
+        "obtained and renewed with it, no password needed; use ${ENV} or ${file:...}, never inline.",
+    )
     domain: str | None = Field(default=None, description="'test' for sandboxes orgs; None for login.salesforce.com.")
     ca_bundle: Path | None = Field(default=None, description="PEM CA file to trust (the local sandbox's test CA).")
     api_version: str = Field(default="59.0", pattern=r"^\d+\.\d$", description="A version every current org supports.")
@@ -144,8 +150,15 @@ class SalesforceConfig(_Section):
         has_token = self.access_token is not None and bool(self.access_token.get_secret_value())
         if has_token and not self.instance_url:
             raise ValueError("instance_url is required with access_token")
-        if not has_token and not (self.username and self.password):
-            raise ValueError("salesforce needs access_token + instance_url, or username + password")
+        if self.refresh_token is not None and not self.consumer_key:
+            raise ValueError(
+                "refresh_token needs consumer_key (and consumer_secret) of the connected app it was issued to"
+            )
+        has_refresh = self.refresh_token is not None and bool(self.refresh_token.get_secret_value())
+        if not has_token and not has_refresh and not (self.username and self.password):
+            raise ValueError(
+                "salesforce needs access_token + instance_url, username + password, or refresh_token + consumer_key"
+            )
         return self
 
 
