@@ -8,8 +8,10 @@ json_extract) and a *detail* (trace, reads, delta: what explaining and replaying
 detail's first byte says its format; v1 and v2 rows are read by ``codec_legacy``, v3 is written:
 
 v3 is two JSON parts, the ledger delta first so that loading the ledger reads only that part.
-    delta part  [marker, credit changes as [pool, rep, credit, expected_added, assigned_added] rows,
-                 count changes as [rep, period, added] rows]
+    delta part  a uint32 size of its JSON, the JSON [pool, reps, assigned_added, count changes as
+                 [rep, period, added] rows], then the credit column and the expected_added column of the credit
+                 changes as little-endian doubles (exact, and the fastest for loading the ledger to read); pool is
+                 one name when every change is in one pool (one pick), else the column of pools
     other part  [marker, credit reads as [pool, rep, [credit, expected, assigned]] rows,
                  count reads as [rep, period, count] rows,
                  owner reads as [follows, keys, found, active, open_leads] columns,
@@ -23,8 +25,8 @@ v3 is two JSON parts, the ledger delta first so that loading the ledger reads on
     candidates or owner [..., rule, pool, pools_tried, number of candidates, owner]; a step with no more than a
     rule, after one of the same stage, step, kind and outcome (the rules that did not apply), is [detail] or
     [detail, rule].
-    Floats are JSON numbers, which orjson writes and reads back bit for bit. JSON has no inf or NaN: a decision
-    holding one is written with marker 1 instead of 0 and every float as ``float.hex()`` text.
+    Floats in the other part are JSON numbers, which orjson writes and reads back bit for bit. JSON has no inf or
+    NaN: a decision holding one there is written with marker 1 instead of 0 and those floats as ``float.hex()``.
     Tag 3: a uint32 (little-endian) size of the delta part, the delta part and the other part, uncompressed (under
     256 bytes). Tag 4: the same in one zstd frame. Tag 5 (from 3 KiB): a uint32 size of the delta part's frame, a
     zstd frame of the delta part and one of the other part, so that catching the ledger up decompresses a few
@@ -56,7 +58,6 @@ from connector.routing.model import (
     Candidate,
     CountChange,
     CreditChange,
-    CreditChangeRow,
     Decision,
     LedgerDelta,
     LedgerEntry,
@@ -228,7 +229,7 @@ def _detail_parts(detail_z: bytes) -> tuple[tuple[StepResult, ...], Reads, Ledge
         reps, pools = _candidate_keys(part)
         candidates = _candidates_from_v3(part[0], reps, part[7], pools, *part[9:])
         trace = _steps_from_v3(part[5], candidates)
-        return trace, _reads_from_v3(part, reps), _delta_from_v3(loads(delta))
+        return trace, _reads_from_v3(part, reps), _delta_from_v3(delta)
     return legacy.detail_parts(detail_z)
 
 
@@ -241,7 +242,7 @@ def _reads_part(detail_z: bytes) -> Reads:
 
 def _delta_part(detail_z: bytes) -> LedgerDelta:
     if _tag(detail_z) in _V3_TAGS:
-        return _delta_from_v3(loads(_v3_parts(detail_z, rest=False)[0]), rows=True)
+        return _delta_from_v3(_v3_parts(detail_z, rest=False)[0], rows=True)
     return legacy.delta_part(detail_z)
 
 
@@ -303,12 +304,11 @@ _ZSTD = _Zstd()
 def _detail_v3(decision: Decision) -> bytes:
     delta, reads = decision.delta, decision.reads
     reps, eligible, pools, codes, reasons, weights, credits = _candidate_columns(decision.trace)
-    delta_text = orjson.dumps((_EXACT, delta.credits, delta.counts), default=tuple)
     reads_text = orjson.dumps((reads.credits, reads.counts), default=tuple)
     weights_text, credits_text = orjson.dumps(weights), orjson.dumps(credits)
     # orjson writes inf and NaN as null, where only a candidate's credit may be null: such a decision is written
     # with hex floats. A "null" inside a string (rare) takes that path too, which only costs time.
-    if b"null" in delta_text or b"null" in reads_text or b"null" in weights_text:
+    if b"null" in reads_text or b"null" in weights_text:
         return _detail_hex(decision)
     if credits_text.count(b"null") != credits.count(None):
         return _detail_hex(decision)
@@ -334,7 +334,7 @@ def _detail_v3(decision: Decision) -> bytes:
             b"]",
         )
     )
-    return _packed(delta_text, rest)
+    return _packed(_delta_bytes(delta), rest)
 
 
 def _packed(delta: bytes, rest: bytes) -> bytes:
@@ -368,13 +368,36 @@ def _v3_parts(detail_z: bytes, *, rest: bool) -> tuple[bytes | memoryview, bytes
     return body[_LENGTH.size : _LENGTH.size + size], body[_LENGTH.size + size :]
 
 
-def _delta_from_v3(part: list[Any], *, rows: bool = False) -> LedgerDelta:
+def _delta_bytes(delta: LedgerDelta) -> bytes:
+    """The delta part: its JSON's size, the JSON, then the credits and expected_added as doubles (exact, and what
+    loading the ledger parses fastest)."""
+    changes = delta.credits
+    pools, reps, credit, expected, assigned = zip(*changes, strict=True) if changes else ((),) * 5
+    pool = pools[0] if pools and pools.count(pools[0]) == len(pools) else pools  # one pick: one pool
+    text = orjson.dumps((pool, reps, assigned, delta.counts), default=tuple)
+    return _LENGTH.pack(len(text)) + text + _doubles(2 * len(credit)).pack(*credit, *expected)
+
+
+def _delta_from_v3(part: bytes | memoryview, *, rows: bool = False) -> LedgerDelta:
     """The delta; with ``rows``, its credit changes are plain tuples (as routing builds them: half the cost)."""
-    marker, credits, counts = part
-    changes: Iterable[CreditChangeRow] = map(tuple, credits) if rows else map(_new, repeat(CreditChange), credits)
-    if marker == _HEX:
-        changes = (CreditChange(p, r, float.fromhex(c), float.fromhex(e), a) for p, r, c, e, a in credits)
-    return LedgerDelta(tuple(changes), tuple(map(_new, repeat(CountChange), counts)))
+    view = memoryview(part)
+    (size,) = _LENGTH.unpack_from(view)
+    pool, reps, assigned, counts = loads(view[_LENGTH.size : _LENGTH.size + size])
+    changed = len(reps)
+    if _LENGTH.size + size + 16 * changed != len(view):
+        raise InvalidRecordError(
+            f"stored decision delta (v3) is {len(view)} bytes, not as its JSON says", reason=_CORRUPT
+        )
+    floats = _doubles(2 * changed).unpack_from(view, _LENGTH.size + size)
+    pools = repeat(pool, changed) if isinstance(pool, str) else pool
+    changes = zip(pools, reps, floats[:changed], floats[changed:], assigned, strict=True)
+    credits = tuple(changes) if rows else tuple(map(_new, repeat(CreditChange), changes))
+    return LedgerDelta(credits, tuple(map(_new, repeat(CountChange), counts)))
+
+
+@cache
+def _doubles(count: int) -> struct.Struct:
+    return struct.Struct(f"<{count}d")
 
 
 # The owner reads are the snapshot's own (shared) objects, and the same pools give the same list of them from one
@@ -550,9 +573,7 @@ def _shared_step(row: tuple[Any, ...]) -> StepResult:
 
 def _detail_hex(decision: Decision) -> bytes:
     """The v3 detail with every float written by ``float.hex()``: slower, but exact for inf and NaN too."""
-    delta, reads = decision.delta, decision.reads
-    hexed = float.hex
-    changes = [(p, r, hexed(float(c)), hexed(float(e)), a) for p, r, c, e, a in delta.credits]
+    reads, hexed = decision.reads, float.hex
     credits = [(p, r, (hexed(float(e[0])), hexed(float(e[1])), e[2])) for p, r, e in reads.credits]
     columns: list[Any] = list(_candidate_columns(decision.trace))
     columns[5] = [hexed(float(w)) for w in columns[5]]
@@ -566,4 +587,4 @@ def _detail_hex(decision: Decision) -> bytes:
         orjson.Fragment(_steps_json(decision.trace)),
         *columns,
     )
-    return _packed(orjson.dumps((_HEX, changes, delta.counts), default=tuple), orjson.dumps(rest, default=tuple))
+    return _packed(_delta_bytes(decision.delta), orjson.dumps(rest, default=tuple))
