@@ -28,7 +28,7 @@ v3 is two JSON parts, the ledger delta first so that loading the ledger reads on
     Floats in the other part are JSON numbers, which orjson writes and reads back bit for bit. JSON has no inf or
     NaN: a decision holding one there is written with marker 1 instead of 0 and those floats as ``float.hex()``.
     Tag 3: a uint32 (little-endian) size of the delta part, the delta part and the other part, uncompressed (under
-    256 bytes). Tag 4: the same in one zstd frame. Tag 5 (from 3 KiB): a uint32 size of the delta part's frame, a
+    256 bytes). Tag 4: the same in one zstd frame. Tag 5 (from 16 KiB): a uint32 size of the delta part's frame, a
     zstd frame of the delta part and one of the other part, so that catching the ledger up decompresses a few
     hundred bytes per decision rather than the whole detail. Frames are zstd's fast strategy with small tables
     (``_ZSTD_PARAMS``) and a checksum.
@@ -269,8 +269,10 @@ _LENGTH = struct.Struct("<I")  # the stored size of the delta part
 # Below this many bytes zstd saves next to nothing (its frame headers and the few repeats).
 _ZSTD_FROM = 256
 # From this many bytes the delta goes in a frame of its own, so that loading the ledger decompresses only it (a
-# few hundred bytes) and not the whole detail; below, one frame compresses better and is small to decompress anyway.
-_SPLIT_FROM = 3_072
+# few hundred bytes) and not the whole detail. Below, one frame: a second frame costs every routed lead ~10 us and
+# ~50 bytes (the bench's 5 KiB details), while decompressing the whole detail costs the ledger's catch-up, which
+# reads at most a checkpoint's worth of decisions, only a few microseconds more per decision.
+_SPLIT_FROM = 16_384
 # zstd's "fast" strategy (its level 1) with tables sized for details of a few KiB: 4 KiB of hash table instead of
 # level 1's 64 KiB, which routing has just pushed out of the CPU's caches; as many bytes saved, a quarter less time.
 _ZSTD_PARAMS = zstandard.ZstdCompressionParameters(

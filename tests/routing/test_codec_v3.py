@@ -146,7 +146,25 @@ def test_real_decisions_round_trip_exactly(decisions):
         assert stored_reads(detail) == decision.reads
         assert stored_delta(detail) == decision.delta
         details.add(detail[0])
-    assert details == {3, 4, 5}  # small details stay plain, the others are compressed
+    assert details == {3, 4}  # small details stay plain, the others are compressed
+
+
+def test_a_large_detail_keeps_its_delta_in_a_frame_of_its_own():
+    # From 16 KiB the delta is compressed apart, so that loading the ledger decompresses only it.
+    team = [rep(f"rep{i}@big.example", weight=1 + i % 3) for i in range(300)]
+    ledger = LedgerState()
+    decisions = [decide(routing(team), lead(n), ledger=ledger) for n in range(3)]
+    for decision in decisions:
+        head, detail = encode_stored(decision)
+        assert detail[0] == 5
+        assert decode_stored(head, detail) == decision
+        assert stored_delta(detail) == decision.delta
+        assert stored_reads(detail) == decision.reads
+    head, detail = encode_stored(decisions[-1])
+    with pytest.raises(InvalidRecordError):
+        stored_delta(detail[:12])  # cut inside the delta's frame
+    with pytest.raises(InvalidRecordError):
+        decode_stored(head, detail[:-40])  # cut inside the other frame
 
 
 def test_the_sample_covers_every_shape_of_decision(decisions):
@@ -251,7 +269,7 @@ def test_damaged_or_unknown_details_raise_a_clear_error(detail, reason):
 def test_a_truncated_or_altered_v3_detail_is_reported_not_misread(decisions):
     big = max(decisions, key=lambda d: len(encode_stored(d)[1]))
     head, detail = encode_stored(big)
-    assert detail[0] in (4, 5)
+    assert detail[0] == 4
     altered = bytearray(detail)
     altered[-9] ^= 0x40  # inside the last frame: its checksum no longer matches
     for damaged in (detail[: len(detail) // 2], detail[:-1], bytes(altered)):
