@@ -289,7 +289,7 @@ _POOL, _REP = operator.itemgetter(0), operator.itemgetter(1)
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _MEMO_SIZE = 20_000  # entries per memo below: a working set far above one rule file's steps and pools
 _OWNERS_MEMO_SIZE = 4_096  # owner-read lists are larger (a pool's worth of keys): fewer of them
-_EXACT, _HEX = 0, 1  # how a part writes its floats: JSON numbers, or float.hex() strings (for inf and NaN)
+_HEX = 1  # the other part's marker when its floats are float.hex() strings (for inf and NaN); 0 when JSON numbers
 
 
 class _Zstd(threading.local):
