@@ -10,13 +10,12 @@ detail's first byte says its format; v1 and v2 rows are read by ``codec_legacy``
 v3 is two JSON parts, the ledger delta first so that loading the ledger reads only that part.
     delta part  a uint32 size of its JSON, the JSON [pool, reps, assigned_added, count changes as
                  [rep, period, added] rows], then the credit column and the expected_added column of the credit
-                 changes as little-endian doubles (exact, and the fastest for loading the ledger to read); pool is
-                 one name when every change is in one pool (one pick), else the column of pools
-    other part  [marker, credit reads as [pool, rep, [credit, expected, assigned]] rows,
-                 count reads as [rep, period, count] rows,
-                 owner reads as [follows, keys, found, active, open_leads] columns,
-                 owners_known, steps,
-                 candidates as columns: reps, eligible, pools, codes, reasons, weights, credits]
+                 changes as little-endian doubles (exact, and the fastest for loading the ledger to read)
+    other part  [marker, [credit reads as columns: pool, reps, credits, expected, assigned; then the count reads
+                 as [rep, period, count] rows], owner reads as [follows, keys, found, active, open_leads],
+                 owners_known, steps, candidates as columns: reps, eligible, pools, codes, reasons, weights,
+                 credits]
+    A pool column is one name when every row is in that pool (one pick).
     The candidates of all steps follow one another in the columns; their reps and pools are the number n when
     they are those of the first n credit reads, in order (a pool pick reads every member's credit, so nearly
     always). Owner reads are [follows, keys] alone when every owner exists, is active and holds no open leads;
@@ -37,7 +36,6 @@ v3 is two JSON parts, the ledger delta first so that loading the ledger reads on
 from __future__ import annotations
 
 import dataclasses
-import operator
 import struct
 import threading
 import types
@@ -227,8 +225,8 @@ def _detail_parts(detail_z: bytes) -> tuple[tuple[StepResult, ...], Reads, Ledge
         delta, rest = _v3_parts(detail_z, rest=True)
         part = loads(rest)
         reps, pools = _candidate_keys(part)
-        candidates = _candidates_from_v3(part[0], reps, part[7], pools, *part[9:])
-        trace = _steps_from_v3(part[5], candidates)
+        candidates = _candidates_from_v3(part[0], reps, part[6], pools, *part[8:])
+        trace = _steps_from_v3(part[4], candidates)
         return trace, _reads_from_v3(part, reps), _delta_from_v3(delta)
     return legacy.detail_parts(detail_z)
 
@@ -285,7 +283,6 @@ _ZSTD_PARAMS = zstandard.ZstdCompressionParameters(
     strategy=zstandard.STRATEGY_FAST,
     write_checksum=True,
 )
-_POOL, _REP = operator.itemgetter(0), operator.itemgetter(1)
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _MEMO_SIZE = 20_000  # entries per memo below: a working set far above one rule file's steps and pools
 _OWNERS_MEMO_SIZE = 4_096  # owner-read lists are larger (a pool's worth of keys): fewer of them
@@ -306,7 +303,8 @@ _ZSTD = _Zstd()
 def _detail_v3(decision: Decision) -> bytes:
     delta, reads = decision.delta, decision.reads
     reps, eligible, pools, codes, reasons, weights, credits = _candidate_columns(decision.trace)
-    reads_text = orjson.dumps((reads.credits, reads.counts), default=tuple)
+    read_pools, read_reps, entries = _columns(reads.credits, 3)
+    reads_text = orjson.dumps((_one_or_all(read_pools), read_reps, *_columns(entries, 3), reads.counts), default=tuple)
     weights_text, credits_text = orjson.dumps(weights), orjson.dumps(credits)
     # orjson writes inf and NaN as null, where only a candidate's credit may be null: such a decision is written
     # with hex floats. A "null" inside a string (rare) takes that path too, which only costs time.
@@ -316,13 +314,12 @@ def _detail_v3(decision: Decision) -> bytes:
         return _detail_hex(decision)
     size = len(reps)
     keys: tuple[Any, ...] = (reps, pools)
-    head = reads.credits[:size]
-    if size and tuple(map(_REP, head)) == reps and tuple(map(_POOL, head)) == pools:
+    if size and read_reps[:size] == reps and read_pools[:size] == pools:
         keys = (size, size)  # the pool members whose credit was read, in the same order (nearly always)
     rest = b"".join(
         (
             b"[0,",
-            reads_text[1:-1],
+            reads_text,
             b",",
             _owners_json(reads.owners, reps),
             b"true," if reads.owners_known else b"false,",
@@ -375,9 +372,13 @@ def _delta_bytes(delta: LedgerDelta) -> bytes:
     loading the ledger parses fastest)."""
     changes = delta.credits
     pools, reps, credit, expected, assigned = zip(*changes, strict=True) if changes else ((),) * 5
-    pool = pools[0] if pools and pools.count(pools[0]) == len(pools) else pools  # one pick: one pool
-    text = orjson.dumps((pool, reps, assigned, delta.counts), default=tuple)
+    text = orjson.dumps((_one_or_all(pools), reps, assigned, delta.counts), default=tuple)
     return _LENGTH.pack(len(text)) + text + _doubles(2 * len(credit)).pack(*credit, *expected)
+
+
+def _one_or_all(pools: tuple[str, ...]) -> str | tuple[str, ...]:
+    """The one pool name when every row is in that pool (one pick), else the column."""
+    return pools[0] if pools and pools.count(pools[0]) == len(pools) else pools
 
 
 def _delta_from_v3(part: bytes | memoryview, *, rows: bool = False) -> LedgerDelta:
@@ -437,13 +438,13 @@ def _columns(rows: Sequence[Sequence[Any]], width: int) -> tuple[Any, ...]:
 
 def _reads_from_v3(part: list[Any], reps: list[str]) -> Reads:
     """The reads from the other part's JSON; ``reps`` are the candidates' reps (the owner keys may go on with them)."""
-    marker, credits, counts, owners, known = part[:5]
+    marker, (pools, reps_read, credit, expected, assigned, counts), owners, known = part[:4]
     if marker == _HEX:
-        entries = (LedgerEntry(float.fromhex(c), float.fromhex(e), a) for _p, _r, (c, e, a) in credits)
-    else:
-        entries = (_new(LedgerEntry, entry) for _p, _r, entry in credits)
+        credit, expected = map(float.fromhex, credit), map(float.fromhex, expected)
+    entries = map(_new, repeat(LedgerEntry), zip(credit, expected, assigned, strict=True))
+    pools = repeat(pools, len(reps_read)) if isinstance(pools, str) else pools
     return Reads(
-        tuple(zip((c[0] for c in credits), (c[1] for c in credits), entries, strict=True)),
+        tuple(zip(pools, reps_read, entries, strict=True)),
         tuple(map(tuple, counts)),
         tuple(map(_new, repeat(OwnerRead), _owner_rows(owners, reps))),
         known,
@@ -462,9 +463,9 @@ def _owner_rows(owners: list[Any], reps: list[str]) -> Iterable[tuple[str, bool,
 def _candidate_keys(part: list[Any]) -> tuple[list[str], list[str]]:
     """The candidates' reps and pools from the other part's JSON: from the first credit reads when stored as their
     number."""
-    credits, reps, pools = part[1], part[6], part[8]
+    (read_pools, read_reps, *_entries), reps, pools = part[1], part[5], part[7]
     if isinstance(reps, int):
-        return [c[1] for c in credits[:reps]], [c[0] for c in credits[:reps]]
+        return read_reps[:reps], [read_pools] * reps if isinstance(read_pools, str) else read_pools[:reps]
     return reps, pools
 
 
@@ -576,14 +577,22 @@ def _shared_step(row: tuple[Any, ...]) -> StepResult:
 def _detail_hex(decision: Decision) -> bytes:
     """The v3 detail with every float written by ``float.hex()``: slower, but exact for inf and NaN too."""
     reads, hexed = decision.reads, float.hex
-    credits = [(p, r, (hexed(float(e[0])), hexed(float(e[1])), e[2])) for p, r, e in reads.credits]
+    pools, reps, entries = _columns(reads.credits, 3)
+    credit, expected, assigned = _columns(entries, 3)
+    credits = (
+        pools,
+        reps,
+        [hexed(float(c)) for c in credit],
+        [hexed(float(e)) for e in expected],
+        assigned,
+        reads.counts,
+    )
     columns: list[Any] = list(_candidate_columns(decision.trace))
     columns[5] = [hexed(float(w)) for w in columns[5]]
     columns[6] = [None if c is None else hexed(float(c)) for c in columns[6]]
     rest = (
         _HEX,
         credits,
-        reads.counts,
         (0, *_owner_columns(reads.owners)),
         reads.owners_known,
         orjson.Fragment(_steps_json(decision.trace)),
