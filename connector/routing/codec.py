@@ -286,6 +286,7 @@ _ZSTD_PARAMS = zstandard.ZstdCompressionParameters(
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _MEMO_SIZE = 20_000  # entries per memo below: a working set far above one rule file's steps and pools
 _OWNERS_MEMO_SIZE = 4_096  # owner-read lists are larger (a pool's worth of keys): fewer of them
+_LARGEST = 64 << 20  # bytes: far above any decision's detail (a 300-rep pool's is ~50 KiB)
 _HEX = 1  # the other part's marker when its floats are float.hex() strings (for inf and NaN); 0 when JSON numbers
 
 
@@ -358,13 +359,19 @@ def _v3_parts(detail_z: bytes, *, rest: bool) -> tuple[bytes | memoryview, bytes
         delta, others = view[5 : 5 + size], view[5 + size :]
         if len(delta) != size:
             raise InvalidRecordError(f"stored decision detail (v3) is cut short at {len(view)} bytes", reason=_CORRUPT)
-        decompress = _ZSTD.decompressor.decompress
-        return decompress(delta), decompress(others) if rest else b""
-    body = memoryview(detail_z)[1:] if tag == _V3_PLAIN else memoryview(_ZSTD.decompressor.decompress(detail_z[1:]))
+        return _unzstd(delta), _unzstd(others) if rest else b""
+    body = memoryview(detail_z)[1:] if tag == _V3_PLAIN else memoryview(_unzstd(detail_z[1:]))
     (size,) = _LENGTH.unpack_from(body)
     if _LENGTH.size + size > len(body):
         raise InvalidRecordError(f"stored decision detail (v3) is cut short at {len(body)} bytes", reason=_CORRUPT)
     return body[_LENGTH.size : _LENGTH.size + size], body[_LENGTH.size + size :]
+
+
+def _unzstd(frame: bytes | memoryview) -> bytes:
+    # A damaged frame header could claim any size: refuse to allocate what no decision ever needs.
+    if zstandard.frame_content_size(frame) > _LARGEST:
+        raise InvalidRecordError("stored decision detail (v3) claims an impossible size", reason=_CORRUPT)
+    return _ZSTD.decompressor.decompress(frame)
 
 
 def _delta_bytes(delta: LedgerDelta) -> bytes:

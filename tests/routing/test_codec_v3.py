@@ -254,6 +254,8 @@ def test_v3_details_of_a_small_team_stay_close_to_v2(decisions):
         (b"\xff\x00\x00", "unknown_decision_format"),
         (b"\x03\x10\x00\x00\x00[]", "corrupt_decision_detail"),
         (b"\x04\x05\x00\x00\x00hello", "corrupt_decision_detail"),
+        # a zstd frame header claiming a terabyte: refused before anything is allocated
+        (b"\x04(\xb5/\xfd\xe0\x00\x00\x00\x00\x00\x01\x00\x00\x01\x00\x00", "corrupt_decision_detail"),
         (b"\x02not zlib", "corrupt_decision_detail"),
         (b"\x78\x9cnot zlib either", "corrupt_decision_detail"),
     ],
