@@ -119,11 +119,13 @@ def _pymalloc():
         text = sink.read()
     def figure(pattern):
         found = re.search(pattern + r"\s*=\s*([\d,]+)", text)
-        return int(found.group(1).replace(",", "")) // 1024 if found else 0
-    return {"pymalloc_arenas_kib": figure(r"arenas \* \d+ bytes/arena"),
-            "pymalloc_arenas_highwater": figure(r"# arenas highwater mark") * 1024,
-            "pymalloc_used_kib": figure(r"# bytes in allocated blocks"),
-            "pymalloc_free_kib": figure(r"# bytes in available blocks") + figure(r"unused pools \* \d+ bytes")}
+        return int(found.group(1).replace(",", "")) if found else 0
+    arena_kib = figure(r"arenas \* \d+ bytes/arena") // max(1, figure(r"# arenas allocated current")) // 1024
+    return {"pymalloc_arenas_kib": figure(r"arenas \* \d+ bytes/arena") // 1024,
+            "pymalloc_highwater_kib": figure(r"# arenas highwater mark") * arena_kib,
+            "pymalloc_used_kib": figure(r"# bytes in allocated blocks") // 1024,
+            "pymalloc_free_kib": (figure(r"# bytes in available blocks")
+                                  + figure(r"unused pools \* \d+ bytes")) // 1024}
 def _probe():
     status = dict(line.split(":", 1) for line in open("/proc/self/status"))
     figures = {key: int(status[key].split()[0]) for key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem")}
@@ -158,7 +160,7 @@ NATIVE_KEYS = (
     "malloc_used_kib",
     "malloc_free_kib",
     "pymalloc_arenas_kib",
-    "pymalloc_arenas_highwater",
+    "pymalloc_highwater_kib",
     "pymalloc_used_kib",
     "pymalloc_free_kib",
 )
