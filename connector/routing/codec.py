@@ -41,7 +41,7 @@ import threading
 import types
 import typing
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from itertools import chain, repeat
@@ -98,9 +98,13 @@ def _jsonable(value: Any) -> Any:
 
 def decode(cls: type, data: Any) -> Any:
     """Rebuild a dataclass (recursively) from what ``encode`` produced."""
-    hints = _hints(cls)
-    kwargs = {name: _decode_as(hints[name], value) for name, value in data.items() if name in hints}
-    return cls(**kwargs)
+    return _dataclass_decoder(cls)(data)
+
+
+# Decoding is driven by the dataclasses' type hints. Working out what each hint asks for (``typing.get_origin`` and
+# friends) costs more than the decoding itself, and every lead ``simulate`` replays decodes a few dozen fields, so
+# each hint is turned once into a small function that does only its own part.
+Decoder = Callable[[Any], Any]
 
 
 @cache
@@ -108,34 +112,60 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _decode_as(hint: Any, value: Any) -> Any:  # noqa: PLR0911 - one branch per shape of type hint
-    if value is None:
-        return None
+@cache
+def _dataclass_decoder(cls: type) -> Decoder:
+    fields: dict[str, Decoder] = {}
+
+    def decode_fields(data: Any) -> Any:
+        if not fields:  # filled on first use, so a dataclass whose fields refer back to it does not recurse forever
+            fields.update({name: _decoder(hint) for name, hint in _hints(cls).items()})
+        return cls(**{name: fields[name](value) for name, value in data.items() if name in fields})
+
+    return decode_fields
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@cache
+def _decoder(hint: Any) -> Decoder:  # noqa: PLR0911 - one branch per shape of type hint
+    """The function that rebuilds a value of type ``hint`` from its JSON form (None stays None)."""
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _decode_as(options[0], value) if len(options) == 1 else _first_fitting(options, value)
+        if len(options) == 1:
+            return _decoder(options[0])
+        fitting = next((o for o in options if dataclasses.is_dataclass(o) and isinstance(o, type)), None)
+        if fitting is None:
+            return _same
+        as_fitting = _dataclass_decoder(fitting)
+        return lambda value: as_fitting(value) if isinstance(value, dict) else value
     if origin is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode_as(args[0], v) for v in value)
-        return tuple(_decode_as(a, v) for a, v in zip(args, value, strict=True))
+        return _tuple_decoder(typing.get_args(hint))
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return decode(hint, value)
+        return _optional(_dataclass_decoder(hint))
     if isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields"):
-        return hint(*value)
+        return _optional(lambda value: hint(*value))
     if hint is datetime:
-        return datetime.fromisoformat(value)
+        return _optional(datetime.fromisoformat)
     if origin in (Mapping, dict) or hint in (Mapping, dict):
-        return dict(value)
-    return value
+        return _optional(dict)
+    return _same
 
 
-def _first_fitting(options: list[Any], value: Any) -> Any:
-    for option in options:
-        if dataclasses.is_dataclass(option) and isinstance(value, dict):
-            return decode(option, value)  # type: ignore[arg-type]
-    return value
+def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        each = _decoder(args[0])
+        if each is _same:
+            return _optional(tuple)
+        return _optional(lambda value: tuple(map(each, value)))
+    parts = tuple(_decoder(a) for a in args)
+    return _optional(lambda value: tuple(part(v) for part, v in zip(parts, value, strict=True)))
+
+
+def _optional(decode_value: Decoder) -> Decoder:
+    return lambda value: None if value is None else decode_value(value)
 
 
 def decision_to_dict(decision: Decision) -> dict[str, Any]:
