@@ -108,6 +108,8 @@ class RouteContext:
         them as zero, which is under their cap too, so it reaches the same verdicts. That lets the usual case (no
         one at a cap, nothing booked yet in this decision) be settled in one pass over the pool's limits.
         """
+        # The view's counters are read directly rather than through ``LedgerView.count``: this runs for every pick
+        # of a pool with caps, and only some reads are to be recorded.
         view = self.view
         mine, state, first = view._counts, view._state.counts, view._read_counts
         open_leads = self.snapshot.open_leads
