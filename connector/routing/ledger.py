@@ -191,17 +191,10 @@ class LedgerView:
         return self._count_changes
 
     def delta(self) -> LedgerDelta:
-        """The changes, merged per key, in first-touched order."""
-        changes = self._changes
-        pools = [pool for pool, _ in self._picks]
-        if len(set(pools)) == len(pools):  # every pool picked in once: no key changed twice
-            return LedgerDelta(credits=tuple(changes), counts=tuple(self._count_changes))
-        merged: dict[tuple[str, str], CreditChangeRow] = {}
-        for change in changes:
-            key = (change[0], change[1])
-            prev = merged.get(key)
-            merged[key] = change if prev is None else _combined(prev, change)
-        return LedgerDelta(credits=tuple(merged.values()), counts=tuple(self._count_changes))
+        """Every change in the order it was made. A pool picked in twice (a 2-to-1 from one pool) lists its reps
+        twice: applied in order, the changes give exactly the books this view ends with, to the last bit of every
+        float (merging them would add the two expected shares first, which can round differently)."""
+        return LedgerDelta(credits=tuple(self._changes), counts=tuple(self._count_changes))
 
     def reads(self) -> tuple[tuple[tuple[str, str, LedgerEntryRow], ...], tuple[tuple[str, str, int], ...]]:
         """What this decision read from the state (first read of each key, as the state held it)."""
@@ -224,10 +217,6 @@ class LedgerView:
                     seen.add(key)
                     credits.append((pool, rep, book.get(rep, _ZERO)))
         return tuple(credits), counts
-
-
-def _combined(first: CreditChangeRow, then: CreditChangeRow) -> CreditChange:
-    return CreditChange(then[0], then[1], then[2], first[3] + then[3], first[4] + then[4])
 
 
 class Contender(NamedTuple):  # a NamedTuple: built for every rep of every pick, where dataclasses cost more

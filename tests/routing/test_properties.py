@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 
 from connector.config.routing import RoutingConfig
 from connector.models import Owner
-from connector.routing.cascade import route
+from connector.routing.cascade import decide, route
+from connector.routing.codec import encode_stored, stored_delta
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Decision, RoutingInput, Snapshot
+from connector.routing.simulate import replay
 
 from .builders import QUEUE, lead
 
@@ -151,6 +153,24 @@ def test_routing_is_a_deterministic_function_of_its_inputs(world):
         first.apply(a.delta)
         second.apply(b.delta)
     assert first == second
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_adopting_a_decision_equals_applying_its_delta_and_its_reads_replay_it(world):
+    # The router adopts a decision's ledger books instead of applying its delta, and a decision records only the
+    # cap counters its verdicts rest on: both must leave nothing a replay or a restart needs (a restart applies the
+    # deltas read back from the decision log).
+    config, crm_active, stream = world
+    adopted, restarted = LedgerState(), LedgerState()
+    snapshot = _snapshot(crm_active)
+    for inp, at in stream:
+        decision, view = decide(inp, snapshot, config, adopted, at)
+        adopted.adopt(view)
+        restarted.apply(stored_delta(encode_stored(decision)[1]))
+        assert adopted == restarted
+        again = replay(decision, config)
+        assert (again.assignments, again.trace, again.delta) == (decision.assignments, decision.trace, decision.delta)
 
 
 def _team(weights: list[float], **extra: Any) -> RoutingConfig:
