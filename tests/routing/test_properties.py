@@ -81,8 +81,9 @@ def worlds(draw: Any) -> tuple[RoutingConfig, dict[str, bool], list[tuple[Routin
         {"name": "main", "steps": steps, **({"secondary": "second"} if two_to_one else {})},
         {"name": "second", "steps": [{"kind": "pool", "pool": f"p{pool_count - 1}"}]},
     ]
+    fairness = {"pto_return": draw(st.sampled_from(["resume", "catch_up"]))}
     config = RoutingConfig.model_validate(
-        {"reps": reps, "pools": pools, "stages": stages, "final_fallback": {"owner": QUEUE}}
+        {"reps": reps, "pools": pools, "stages": stages, "final_fallback": {"owner": QUEUE}, "fairness": fairness}
     )
     crm_active = {e: draw(st.booleans() | st.just(True)) for e in emails}
     stream = []
