@@ -18,7 +18,7 @@ delta entry by entry (the two give the same ledger: the books hold exactly the v
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from itertools import repeat
 from typing import NamedTuple
@@ -53,16 +53,6 @@ class LedgerState:
     def __init__(self, books: dict[str, Book] | None = None, counts: dict[tuple[str, str], int] | None = None) -> None:
         self.books: dict[str, Book] = books if books is not None else {}
         self.counts: dict[tuple[str, str], int] = counts if counts is not None else {}
-
-    @classmethod
-    def from_entries(
-        cls, entries: Mapping[tuple[str, str], LedgerEntry], counts: Mapping[tuple[str, str], int] | None = None
-    ) -> LedgerState:
-        """A ledger holding these (pool, rep) entries and counts."""
-        books: dict[str, Book] = {}
-        for (pool, rep), entry in entries.items():
-            books.setdefault(pool, {})[rep] = entry
-        return cls(books, dict(counts or {}))
 
     @property
     def entries(self) -> dict[tuple[str, str], LedgerEntry]:

@@ -25,7 +25,7 @@ from connector.config.crm import SalesforceConfig
 from connector.errors import AuthError
 from connector.sync.engine import SyncEngine
 
-from .world import salesforce_config, store_records
+from .world import cached_salesforce_leads, salesforce_config, seed_salesforce_leads, store_records
 
 REFRESH_TOKEN = "5Aep861TSESvWeug_refresh-token-value"
 REFRESH_LOGIN: dict[str, Any] = {
@@ -49,34 +49,20 @@ class _FormRecordingSession(HeaderRecordingSession):
         return super().post(url, data=data, json=json, **kwargs)
 
 
-def _leads(sandbox: SandboxServer, first: int, count: int) -> None:
-    sandbox.admin.seed(
-        {"kind": "salesforce.Lead", "properties": {"LastName": f"Lead{i}", "Company": "Acme", "Email": f"r{i}@acme.io"}}
-        for i in range(first, first + count)
-    )
-
-
-def _cached_leads(cache: sqlite_utils.Database) -> set[str]:
-    rows = cache.conn.execute(
-        "SELECT native_id FROM cache_people WHERE crm = 'salesforce' AND object = 'Lead' AND deleted = 0"
-    )
-    return {row[0] for row in rows}
-
-
 def test_a_refresh_token_logs_in_syncs_and_renews_an_expired_session(
     sandbox: SandboxServer, cache: sqlite_utils.Database
 ) -> None:
-    _leads(sandbox, 0, 25)
+    seed_salesforce_leads(sandbox, 0, 25)
     session = _FormRecordingSession(str(sandbox.ca_path))
     engine = SyncEngine(cache, [SalesforceReader(salesforce_config(sandbox, **REFRESH_LOGIN), session=session)])
     assert engine.run_pass().ok
     expire_sessions(sandbox.admin)
-    _leads(sandbox, 25, 15)
+    seed_salesforce_leads(sandbox, 25, 15)
 
     report = engine.run_pass()
 
     assert report.ok, report.failed
-    assert _cached_leads(cache) == set(store_records(sandbox, "salesforce.Lead"))
+    assert cached_salesforce_leads(cache) == set(store_records(sandbox, "salesforce.Lead"))
     assert session.forms == 2 * [
         {
             "grant_type": "refresh_token",

@@ -19,7 +19,7 @@ from adapters.sandbox.salesforce_sessions import expire_sessions
 from connector.config.crm import SalesforceConfig
 from connector.sync.engine import SyncEngine
 
-from .world import salesforce_config, store_records
+from .world import cached_salesforce_leads, salesforce_config, seed_salesforce_leads, store_records
 
 PASSWORD_LOGIN = {
     "access_token": None,
@@ -29,20 +29,6 @@ PASSWORD_LOGIN = {
     "consumer_key": "leadrelay-connected-app",
     "consumer_secret": SecretStr("app-secret"),
 }
-
-
-def _leads(sandbox: SandboxServer, first: int, count: int) -> None:
-    sandbox.admin.seed(
-        {"kind": "salesforce.Lead", "properties": {"LastName": f"Lead{i}", "Company": "Acme", "Email": f"l{i}@acme.io"}}
-        for i in range(first, first + count)
-    )
-
-
-def _cached_leads(cache: sqlite_utils.Database) -> set[str]:
-    rows = cache.conn.execute(
-        "SELECT native_id FROM cache_people WHERE crm = 'salesforce' AND object = 'Lead' AND deleted = 0"
-    )
-    return {row[0] for row in rows}
 
 
 def _served(sandbox: SandboxServer) -> list[dict[str, Any]]:
@@ -56,16 +42,16 @@ def _logins(sandbox: SandboxServer) -> int:
 def test_an_expired_session_is_renewed_once_and_the_sync_carries_on(
     sandbox: SandboxServer, cache: sqlite_utils.Database
 ) -> None:
-    _leads(sandbox, 0, 30)
+    seed_salesforce_leads(sandbox, 0, 30)
     engine = SyncEngine(cache, [SalesforceReader(salesforce_config(sandbox, **PASSWORD_LOGIN))])
     assert engine.run_pass().ok
     expire_sessions(sandbox.admin)
-    _leads(sandbox, 30, 20)
+    seed_salesforce_leads(sandbox, 30, 20)
 
     report = engine.run_pass()
 
     assert report.ok, report.failed
-    assert _cached_leads(cache) == set(store_records(sandbox, "salesforce.Lead"))
+    assert cached_salesforce_leads(cache) == set(store_records(sandbox, "salesforce.Lead"))
     assert _logins(sandbox) == 2  # the first login, then one renewal for the whole pass
     assert sum(1 for r in _served(sandbox) if r["status"] == 401) == 1
 
@@ -73,7 +59,7 @@ def test_an_expired_session_is_renewed_once_and_the_sync_carries_on(
 def test_a_session_refused_again_after_logging_in_fails_the_crm_with_a_clear_error(
     sandbox: SandboxServer, cache: sqlite_utils.Database
 ) -> None:
-    _leads(sandbox, 0, 10)
+    seed_salesforce_leads(sandbox, 0, 10)
     engine = SyncEngine(cache, [SalesforceReader(salesforce_config(sandbox, **PASSWORD_LOGIN))])
     assert engine.run_pass().ok
     expire_sessions(sandbox.admin, new_too=True)

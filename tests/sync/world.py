@@ -68,6 +68,22 @@ def store_records(sandbox: SandboxServer, kind: str, *, archived: bool | None = 
     )
 
 
+def seed_salesforce_leads(sandbox: SandboxServer, first: int, count: int) -> None:
+    """Leads ``first`` .. ``first + count - 1`` created in the sandbox's Salesforce org."""
+    sandbox.admin.seed(
+        {"kind": "salesforce.Lead", "properties": {"LastName": f"Lead{i}", "Company": "Acme", "Email": f"l{i}@acme.io"}}
+        for i in range(first, first + count)
+    )
+
+
+def cached_salesforce_leads(cache: sqlite_utils.Database) -> set[str]:
+    """Native ids of the Salesforce Leads the cache holds (not deleted)."""
+    rows = cache.conn.execute(
+        "SELECT native_id FROM cache_people WHERE crm = 'salesforce' AND object = 'Lead' AND deleted = 0"
+    )
+    return {row[0] for row in rows}
+
+
 def _email(value: Any) -> str | None:
     try:
         return normalize.email(value) if isinstance(value, str) else None
