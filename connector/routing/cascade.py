@@ -21,7 +21,6 @@ from connector.config.routing import (
     RoutingConfig,
     RulesStep,
     Stage,
-    Target,
 )
 from connector.errors import ConfigError
 from connector.routing.availability import crm_skip
@@ -218,7 +217,7 @@ def _pod(ctx: RouteContext, stage: Stage, step: AccountOwnerStep, owner: Rep, un
     roles = step.roles or (owner.role,)
     pod = _pod_members(ctx.config, owner, roles)
     ledger_name = f"pod:{owner.team}:{'/'.join(roles)}"
-    chosen, candidates, note = pick_in_pool(ctx, ledger_name, pod)
+    chosen, pick, note = pick_in_pool(ctx, ledger_name, pod)
     outcome: StepOutcome = "assigned" if chosen else "unavailable"
     detail = f"{unavailable.detail}; pod {owner.team}: {note.partition(': ')[2]}"
     pod_result = StepResult(
@@ -229,7 +228,7 @@ def _pod(ctx: RouteContext, stage: Stage, step: AccountOwnerStep, owner: Rep, un
         detail,
         pool=ledger_name,
         pools_tried=(ledger_name,),
-        candidates=tuple(candidates),
+        picks=(pick,),
         owner=chosen.email if chosen else None,
     )
     if chosen is None:
@@ -262,7 +261,8 @@ def _named_accounts(ctx: RouteContext, stage: Stage, step: NamedAccountsStep) ->
         if hit is None:
             continue
         why = f"named-account list {named.name}: {hit}"
-        found, outcome = _send(ctx, stage, step=step.name, kind=step.kind, target=named.to, why=why, rule=named.name)
+        to = named.to
+        found, outcome = _send(ctx, stage, step, to.rep, to.pool, why=why, rule=named.name)
         results.append(outcome)
         if found is not None:
             return results, found
@@ -300,7 +300,7 @@ def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
             results.append(_no_match(stage.name, step, rule.name, mismatch))
             continue
         detail = f"rule {rule.name} matched ({compiled.description})"
-        found, outcome = _send(ctx, stage, step=step.name, kind=step.kind, target=rule.to, why=detail, rule=rule.name)
+        found, outcome = _send(ctx, stage, step, rule.to.rep, rule.to.pool, why=detail, rule=rule.name)
         results.append(outcome)
         if found is not None:
             return results, found
@@ -382,17 +382,25 @@ def _shared_result(stage: str, step: str, kind: str, detail: str, rule: str | No
 
 
 def _default_pool(ctx: RouteContext, stage: Stage, step: PoolStep) -> Found:
-    target = Target(pool=step.pool)
-    found, outcome = _send(ctx, stage, step=step.name, kind=step.kind, target=target, why="every lead reaching it")
+    found, outcome = _send(ctx, stage, step, None, step.pool, why="every lead reaching it")
     return [outcome], found
 
 
 def _send(
-    ctx: RouteContext, stage: Stage, *, step: str, kind: str, target: Target, why: str, rule: str | None = None
+    ctx: RouteContext,
+    stage: Stage,
+    at: NamedAccountsStep | RulesStep | PoolStep,
+    to_rep: str | None,
+    to_pool: str | None,
+    *,
+    why: str,
+    rule: str | None = None,
 ) -> tuple[Assignment | None, StepResult]:
-    """Give the lead to a rule's target: the rep if available, else someone from the pool's waterfall."""
-    if target.rep is not None:
-        rep = ctx.config.reps_by_key[target.rep]
+    """Give the lead to a target (a rep or a pool, one of them set): the rep if available, else someone from the
+    pool's waterfall."""
+    step, kind = at.name, at.kind
+    if to_rep is not None:
+        rep = ctx.config.reps_by_key[to_rep]
         skip = ctx.skip(rep)
         if skip is not None:
             return None, StepResult(
@@ -406,8 +414,8 @@ def _send(
         return _assign(ctx, stage, step, rep, rule=rule), StepResult(
             stage.name, step, kind, "assigned", f"{why}: to {rep.display_name}", rule=rule, owner=rep.email
         )
-    assert target.pool is not None
-    choice = choose_from_pool(ctx, target.pool)
+    assert to_pool is not None
+    choice = choose_from_pool(ctx, to_pool)
     outcome: StepOutcome = "assigned" if choice.owner is not None else "unavailable"
     result = StepResult(
         stage.name,
@@ -418,7 +426,7 @@ def _send(
         rule=rule,
         pool=choice.pool,
         pools_tried=choice.tried,
-        candidates=choice.candidates,
+        picks=choice.picks,
         owner=choice.owner.email if choice.owner else None,
     )
     if choice.owner is None:

@@ -60,9 +60,12 @@ from connector.routing.model import (
     LedgerDelta,
     LedgerEntry,
     OwnerRead,
+    Pick,
+    PickRoster,
     Reads,
     RoutingInput,
     StepResult,
+    picks_from_candidates,
 )
 
 
@@ -131,6 +134,11 @@ def _same(value: Any) -> Any:
 @cache
 def _decoder(hint: Any) -> Decoder:  # noqa: PLR0911 - one branch per shape of type hint
     """The function that rebuilds a value of type ``hint`` from its JSON form (None stays None)."""
+    if hint is StepResult:
+        return _optional(_step_from_dict)
+    if hint is Pick:
+        as_roster = _dataclass_decoder(PickRoster)
+        return _optional(lambda value: Pick(as_roster(value[0]), tuple(value[1])))
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -152,6 +160,15 @@ def _decoder(hint: Any) -> Decoder:  # noqa: PLR0911 - one branch per shape of t
     if origin in (Mapping, dict) or hint in (Mapping, dict):
         return _optional(dict)
     return _same
+
+
+def _step_from_dict(data: Mapping[str, Any]) -> StepResult:
+    """A step from its JSON object: with ``picks`` as written now, or ``candidates`` rows as older versions wrote."""
+    step: StepResult = _dataclass_decoder(StepResult)(data)
+    candidates = data.get("candidates")
+    if candidates and not step.picks:
+        return dataclasses.replace(step, picks=picks_from_candidates(_new(Candidate, c) for c in candidates))
+    return step
 
 
 def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
@@ -592,7 +609,8 @@ def _steps_from_v3(rows: list[list[Any]], candidates: tuple[Candidate, ...]) -> 
         else:
             stage, step, kind, outcome, detail, rule, pool, tried, size, owner = row
             mine = candidates[start : start + size]
-            trace.append(StepResult(stage, step, kind, outcome, detail, rule, pool, tuple(tried), mine, owner))
+            picks = picks_from_candidates(mine)
+            trace.append(StepResult(stage, step, kind, outcome, detail, rule, pool, tuple(tried), picks, owner))
             start += size
     if start != len(candidates):
         raise InvalidRecordError(

@@ -24,6 +24,7 @@ from connector.routing.model import (
     OwnerRead,
     Reads,
     StepResult,
+    picks_from_candidates,
 )
 
 V2_PLAIN = 1
@@ -150,7 +151,7 @@ def _step_from_row(row: list[Any]) -> StepResult:
         rule=rule,
         pool=pool,
         pools_tried=tuple(tried),
-        candidates=tuple(Candidate(*c) for c in candidates),
+        picks=picks_from_candidates(Candidate(*c) for c in candidates),
         owner=owner,
     )
 

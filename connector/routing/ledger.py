@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from functools import partial
 from itertools import repeat
+from operator import add, ge, itemgetter
 from typing import NamedTuple
 
 from connector.routing.model import (
@@ -238,28 +239,42 @@ def pick_weighted(
 
 
 def pick_round_robin(
-    view: LedgerView, pool: str, reps: Sequence[str], weights: Sequence[float], standing: Sequence[LedgerEntryRow]
+    view: LedgerView,
+    pool: str,
+    reps: Sequence[str],
+    *,
+    shares: Sequence[float],
+    tie_order: Sequence[int],
+    standing: Sequence[LedgerEntryRow],
 ) -> str:
     """``pick_weighted`` when every contender is eligible (no one accruing while away): the common case, worked
-    column by column since it runs for every pick. Same arithmetic, same ties, same ledger changes."""
-    total = sum(weights)
-    shares = [weight / total for weight in weights]
-    credits = [entry[0] + share for entry, share in zip(standing, shares, strict=True)]  # the scores, too
+    column by column since it runs for every pick. Same arithmetic, same ties, same ledger changes.
+
+    ``shares`` are each rep's weight over the total, ``tie_order`` the positions by weight (high first) then owner
+    key, and ``standing`` each rep's entry as read through ``view``.
+    """
+    credits = list(map(add, map(_credit, standing), shares))  # the scores, and then the new credits
     best = max(credits)
     # Within a hair of the best counts as level, so float noise (thirds, sevenths...) never decides a tie.
-    level = [i for i, score in enumerate(credits) if score >= best - 1e-6]
-    chosen = level[0] if len(level) == 1 else min(level, key=lambda i: (-weights[i], reps[i]))
+    level = best - 1e-6
+    if sum(map(ge, credits, repeat(level))) == 1:
+        chosen = credits.index(best)
+    else:
+        chosen = next(i for i in tie_order if credits[i] >= level)
     credits[chosen] -= 1  # (credit + share) - 1: the same float as credit + share - won
     won = [0] * len(reps)
     won[chosen] = 1
-    expected = [entry[1] + share for entry, share in zip(standing, shares, strict=True)]
-    assigned = [entry[2] for entry in standing]
+    assigned = list(map(_assigned, standing))
     assigned[chosen] += 1
     # Plain tuples in the field order of LedgerEntry and CreditChange (equal to them, and a third of the cost).
+    expected = map(add, map(_expected, standing), shares)
     view._book(pool).update(zip(reps, zip(credits, expected, assigned, strict=True), strict=True))
     view._changes.extend(zip(repeat(pool), reps, credits, shares, won))
     view._picks.append((pool, reps))
     return reps[chosen]
+
+
+_credit, _expected, _assigned = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def pick_least_loaded(

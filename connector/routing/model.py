@@ -7,9 +7,12 @@ A ``Decision`` carries its own explanation: every cascade step evaluated (``Step
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from itertools import chain, groupby, repeat
+from operator import itemgetter
 from typing import Literal, NamedTuple
 
 from connector.models import Account, Lead, Owner
@@ -87,6 +90,50 @@ class Candidate(NamedTuple):
     credit: float | None = None  # ledger credit before this pick (expected minus actual leads)
 
 
+_candidate = partial(tuple.__new__, Candidate)  # a Candidate from a tuple of its values, without Python code
+
+
+@dataclass(frozen=True, eq=True)
+class PickRoster:
+    """Who one pool pick considered and each one's verdict, in member order.
+
+    It depends only on the pool and the verdicts, so one roster is shared by every lead picked from the pool while
+    the verdicts hold: a decision records it by reference plus the credits it read (``Pick``), and turns the two
+    into ``Candidate`` rows only when someone looks (explain, simulate's pressure report).
+    """
+
+    pool: str | None  # the ledger the pick used (a pool's name, or "pod:..."); None only in very old rows
+    reps: tuple[str, ...]
+    eligible: tuple[bool, ...]
+    codes: tuple[str | None, ...]  # a SkipCode for each rep not eligible
+    reasons: tuple[str | None, ...]
+    weights: tuple[float, ...]
+
+
+class Pick(NamedTuple):
+    """One pool pick: the roster it considered and the ledger credit it read for each member (in member order)."""
+
+    roster: PickRoster
+    credits: tuple[float | None, ...]
+
+    def candidates(self) -> tuple[Candidate, ...]:
+        """Each member as a ``Candidate``: verdict, reason, weight and the credit the pick used."""
+        r = self.roster
+        return tuple(
+            map(_candidate, zip(r.reps, r.eligible, repeat(r.pool), r.codes, r.reasons, r.weights, self.credits))
+        )
+
+
+def picks_from_candidates(candidates: Iterable[Candidate]) -> tuple[Pick, ...]:
+    """Candidate rows (as older decision formats store them) back into picks: one per run of the same pool."""
+    picks = []
+    for pool, run in groupby(candidates, key=itemgetter(2)):
+        rows = tuple(run)
+        reps, eligible, _, codes, reasons, weights, credits = zip(*rows, strict=True)
+        picks.append(Pick(PickRoster(pool, reps, eligible, codes, reasons, weights), credits))
+    return tuple(picks)
+
+
 StepOutcome = Literal["assigned", "no_match", "unavailable", "skipped"]
 
 
@@ -102,8 +149,18 @@ class StepResult:
     rule: str | None = None
     pool: str | None = None
     pools_tried: tuple[str, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
+    picks: tuple[Pick, ...] = ()  # the pool picks made here (a waterfall makes one per pool tried)
     owner: str | None = None
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        """Every rep considered at this step, pick after pick: eligible or not (and why), and the credit read."""
+        picks = self.picks
+        if not picks:
+            return ()
+        if len(picks) == 1:
+            return picks[0].candidates()
+        return tuple(chain.from_iterable(pick.candidates() for pick in picks))
 
 
 @dataclass(frozen=True)

@@ -5,47 +5,46 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
-from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 
 from connector.config.routing import Pool, Rep, RoutingConfig
 from connector.routing.availability import Skip
 from connector.routing.context import RouteContext
 from connector.routing.ledger import Contender, pick_least_loaded, pick_round_robin, pick_weighted
-from connector.routing.model import Candidate, LedgerEntryRow
+from connector.routing.model import LedgerEntryRow, Pick, PickRoster
 
 _AWAY = frozenset({"pto", "holiday"})  # absences that accrue credit under the catch_up policy
 
 
 class PoolChoice(NamedTuple):  # a NamedTuple: one per pool step of every decision
-    """The rep a pool (or one of its fallbacks) gave, every candidate considered, and a plain summary."""
+    """The rep a pool (or one of its fallbacks) gave, every pick made, and a plain summary."""
 
     owner: Rep | None
     pool: str | None  # the pool that supplied the owner
     tried: tuple[str, ...]
-    candidates: tuple[Candidate, ...]
+    picks: tuple[Pick, ...]
     detail: str
 
 
 def choose_from_pool(ctx: RouteContext, name: str) -> PoolChoice:
     """Pick from ``name``; when nobody is available, try its fallback pool, and so on down the waterfall."""
-    tried: list[str] = []
-    candidates: list[Candidate] = []
-    notes: list[str] = []
-    current: str | None = name
+    pool = ctx.config.pool(name)
+    owner, pick, note = pick_in_pool(ctx, pool.name, _members(ctx, pool), pool=pool)
+    if owner is not None or pool.fallback is None:  # the first pool gave someone (the usual case), or it is alone
+        return PoolChoice(owner, name if owner is not None else None, (name,), (pick,), note)
+    tried, picks, notes = [name], [pick], [note]
+    current: str | None = pool.fallback
     while current is not None:
         pool = ctx.config.pool(current)
         tried.append(current)
-        owner, considered, note = pick_in_pool(ctx, pool.name, _members(ctx, pool), pool=pool)
-        if owner is not None and not candidates:  # the first pool gave someone: the usual case
-            return PoolChoice(owner, current, (current,), tuple(considered), note)
-        candidates.extend(considered)
+        owner, pick, note = pick_in_pool(ctx, pool.name, _members(ctx, pool), pool=pool)
+        picks.append(pick)
         notes.append(note)
         if owner is not None:
-            return PoolChoice(owner, current, tuple(tried), tuple(candidates), "; then ".join(notes))
+            return PoolChoice(owner, current, tuple(tried), tuple(picks), "; then ".join(notes))
         current = pool.fallback
-    return PoolChoice(None, None, tuple(tried), tuple(candidates), "; then ".join(notes))
+    return PoolChoice(None, None, tuple(tried), tuple(picks), "; then ".join(notes))
 
 
 _MEMBERS: dict[tuple[int, int], tuple[Pool, RoutingConfig, tuple[Rep, ...]]] = {}
@@ -65,33 +64,41 @@ def _members(ctx: RouteContext, pool: Pool) -> tuple[Rep, ...]:
 
 def pick_in_pool(
     ctx: RouteContext, ledger_name: str, members: Sequence[Rep], *, pool: Pool | None = None
-) -> tuple[Rep | None, list[Candidate], str]:
-    """Pick one available member (by the pool's strategy; weighted round-robin for implicit pools like a pod)."""
+) -> tuple[Rep | None, Pick, str]:
+    """Pick one available member (by the pool's strategy; weighted round-robin for implicit pools like a pod).
+
+    Returns the rep (None when nobody is available), the pick as recorded (the shared roster and the credit read
+    for each member) and a plain summary.
+    """
     requirements = pool.require if pool is not None else ()
     skips = ctx.skips(members, requirements)
     plan = _plan(ledger_name, members, skips)
-    note_suffix = ""
-    if pool is not None and pool.outside_hours == "assign_anyway" and plan.only_hours:
+    assign_anyway = False
+    if plan.only_hours and pool is not None and pool.outside_hours == "assign_anyway":
         skips = ctx.skips(members, requirements, ignore_hours=True)
         plan = _plan(ledger_name, members, skips)
-        note_suffix = " (nobody in working hours: picked among reps otherwise available)"
-    # Every member's standing is read once, before the pick: the candidates show the credit the pick used.
+        assign_anyway = True
+    # Every member's standing is read once, before the pick: the pick records the credit each one had.
     standing = ctx.view.entries(ledger_name, plan.emails)
-    credits = [entry[0] for entry in standing]
-    candidates = list(
-        map(
-            _candidate,
-            zip(plan.emails, plan.eligible_flags, repeat(ledger_name), plan.codes, plan.reasons, plan.weights, credits),
-        )
-    )
+    pick = Pick(plan.roster, tuple(map(_first, standing)))
     if not plan.eligible:
-        return None, candidates, f"pool {ledger_name}: {plan.nobody}"
-    chosen = _pick(ctx, ledger_name, members, skips, plan, standing=standing, pool=pool)
-    note = f"pool {ledger_name}: picked {chosen.display_name} among {plan.available}{note_suffix}"
-    return chosen, candidates, note
+        return None, pick, plan.nobody
+    if (pool is None or pool.strategy != "least_loaded") and ctx.config.fairness.pto_return != "catch_up":
+        # Weighted round-robin among the eligible (nobody accrues while away): nearly every pick.
+        eligible = standing if plan.all_eligible else list(map(standing.__getitem__, plan.eligible))
+        key = pick_round_robin(
+            ctx.view, ledger_name, plan.eligible_emails, shares=plan.shares, tie_order=plan.tie_order, standing=eligible
+        )
+        chosen = ctx.config.reps_by_key[key]
+    else:
+        chosen = _pick(ctx, ledger_name, members, skips, plan, standing=standing, pool=pool)
+    note = f"pool {ledger_name}: picked {chosen.display_name} among {plan.available}"
+    if assign_anyway:
+        note += " (nobody in working hours: picked among reps otherwise available)"
+    return chosen, pick, note
 
 
-_candidate = partial(tuple.__new__, Candidate)  # Candidate from a tuple of its values, without Python code
+_first = itemgetter(0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,16 +107,16 @@ class _Plan:
 
     members: Sequence[Rep]
     skips: tuple[Skip | None, ...]  # kept so the ids in the memo key cannot be reused while the plan lives
+    roster: PickRoster
     emails: tuple[str, ...]
-    weights: tuple[float, ...]
-    eligible_flags: tuple[bool, ...]
-    codes: tuple[str | None, ...]
-    reasons: tuple[str | None, ...]
     eligible: tuple[int, ...]
     eligible_emails: tuple[str, ...]
     eligible_weights: tuple[float, ...]
+    shares: tuple[float, ...]  # each eligible rep's share of one pick: weight / total eligible weight
+    tie_order: tuple[int, ...]  # eligible positions by weight (high first), then owner key: who wins a tie
+    all_eligible: bool
     only_hours: bool  # every member is skipped, and working hours are among the reasons
-    nobody: str  # "nobody available (...)", when nobody is
+    nobody: str  # "pool x: nobody available (...)", when nobody is
     available: str  # "3 of 15 available"
 
 
@@ -125,25 +132,37 @@ def _plan(ledger_name: str, members: Sequence[Rep], skips: tuple[Skip | None, ..
         return found
     if len(_PLANS) >= 4_096:
         _PLANS.clear()
-    plan = _PLANS[key] = _make_plan(members, skips)
+    plan = _PLANS[key] = _make_plan(ledger_name, members, skips)
     return plan
 
 
-def _make_plan(members: Sequence[Rep], skips: tuple[Skip | None, ...]) -> _Plan:
+def _make_plan(ledger_name: str, members: Sequence[Rep], skips: tuple[Skip | None, ...]) -> _Plan:
     eligible = tuple(i for i, skip in enumerate(skips) if skip is None)
-    return _Plan(
-        members,
-        skips,
-        tuple(rep.email for rep in members),
-        tuple(rep.weight for rep in members),
+    emails = tuple(rep.email for rep in members)
+    weights = tuple(rep.weight for rep in members)
+    eligible_weights = tuple(weights[i] for i in eligible)
+    total = sum(eligible_weights)
+    roster = PickRoster(
+        ledger_name,
+        emails,
         tuple(skip is None for skip in skips),
         tuple(None if skip is None else skip.code for skip in skips),
         tuple(None if skip is None else skip.reason for skip in skips),
+        weights,
+    )
+    return _Plan(
+        members,
+        skips,
+        roster,
+        emails,
         eligible,
-        tuple(members[i].email for i in eligible),
-        tuple(members[i].weight for i in eligible),
+        tuple(emails[i] for i in eligible),
+        eligible_weights,
+        tuple(weight / total for weight in eligible_weights),
+        tuple(sorted(range(len(eligible)), key=lambda k: (-eligible_weights[k], emails[eligible[k]]))),
+        len(eligible) == len(members),
         _only_hours_stand_in_the_way(skips),
-        _nobody(members, skips),
+        f"pool {ledger_name}: {_nobody(members, skips)}",
         f"{len(eligible)} of {len(members)} available",
     )
 
@@ -163,13 +182,9 @@ def _pick(
     standing: Sequence[LedgerEntryRow],
     pool: Pool | None,
 ) -> Rep:
+    """The general pick: least-loaded pools, and reps away accruing credit under the catch_up policy."""
     catch_up = ctx.config.fairness.pto_return == "catch_up"
     least_loaded = pool is not None and pool.strategy == "least_loaded"
-    if not catch_up and not least_loaded:
-        eligible = plan.eligible
-        their_standing = standing if len(eligible) == len(standing) else [standing[i] for i in eligible]
-        key = pick_round_robin(ctx.view, ledger_name, plan.eligible_emails, plan.eligible_weights, their_standing)
-        return ctx.config.reps_by_key[key]
     contenders, their_standing = [], []
     new = tuple.__new__
     for rep, skip, entry in zip(members, skips, standing, strict=True):

@@ -37,6 +37,7 @@ from connector.routing.model import (
     RoutingInput,
     Snapshot,
     StepResult,
+    picks_from_candidates,
 )
 
 from .builders import MONDAY_3PM_UTC, decide, lead, rep, routing
@@ -310,7 +311,7 @@ def _steps(candidates: st.SearchStrategy[Candidate] | None = None) -> st.SearchS
         rule=_OPTIONAL_TEXT,
         pool=_OPTIONAL_TEXT,
         pools_tried=st.tuples() | st.tuples(_TEXT) | st.tuples(_TEXT, _TEXT),
-        candidates=st.lists(_candidates() if candidates is None else candidates, max_size=4).map(tuple),
+        picks=st.lists(_candidates() if candidates is None else candidates, max_size=4).map(picks_from_candidates),
         owner=_OPTIONAL_TEXT,
     )
 
