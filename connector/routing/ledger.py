@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from functools import partial
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add, ge, itemgetter
 from typing import NamedTuple
 
@@ -126,7 +126,8 @@ class LedgerView:
     def __init__(self, state: LedgerState) -> None:
         self._state = state
         self._books: dict[str, Book] = {}  # this decision's copy of every book it touched
-        self._read: list[tuple[str, Sequence[str]]] = []  # (pool, reps) in read order, for replay
+        # (pool, reps, their entries as the state held them) in read order, for replay
+        self._read: list[tuple[str, Sequence[str], Sequence[LedgerEntryRow]]] = []
         self._counts: dict[tuple[str, str], int] = {}
         self._read_counts: dict[tuple[str, str], int] = {}
         self._changes: list[CreditChangeRow] = []  # in the order made; merged per key by ``delta``
@@ -142,13 +143,31 @@ class LedgerView:
 
     def entry(self, pool: str, rep: str) -> LedgerEntryRow:
         """Current standing, including changes made earlier in this decision."""
-        self._read.append((pool, (rep,)))
-        return self._book(pool).get(rep, _ZERO)
+        return self.entries(pool, (rep,))[0]
 
     def entries(self, pool: str, reps: Sequence[str]) -> list[LedgerEntryRow]:
-        """``entry`` for each rep of a pool, in order (every pool pick reads its whole pool)."""
-        self._read.append((pool, reps))
-        return list(map(self._book(pool).get, reps, repeat(_ZERO)))
+        """``entry`` for each rep of a pool, in order (every pool pick reads its whole pool).
+
+        The first read of a pool in a decision is what the state holds, so it is recorded as read just as it is
+        returned; ``reads`` needs no second pass over the members.
+        """
+        book = self._books.get(pool)
+        if book is not None:  # the pool was read before in this decision (a 2-to-1 from one pool)
+            self._read_again(pool, reps)
+            return list(map(book.get, reps, repeat(_ZERO)))
+        original = self._state.books.get(pool)
+        book = self._books[pool] = {} if original is None else original.copy()
+        standing = list(map(book.get, reps, repeat(_ZERO)))
+        self._read.append((pool, reps, standing))
+        return standing
+
+    def _read_again(self, pool: str, reps: Sequence[str]) -> None:
+        """Record the members not read before as the state holds them (only a key's first read is recorded)."""
+        seen = {rep for read_pool, read_reps, _ in self._read if read_pool == pool for rep in read_reps}
+        new = [rep for rep in reps if rep not in seen]
+        if new:
+            original = self._state.books.get(pool) or {}
+            self._read.append((pool, new, [original.get(rep, _ZERO) for rep in new]))
 
     def count(self, rep: str, period: str) -> int:
         """Leads in the period, including this decision's earlier assignments."""
@@ -189,25 +208,15 @@ class LedgerView:
 
     def reads(self) -> tuple[tuple[tuple[str, str, LedgerEntryRow], ...], tuple[tuple[str, str, int], ...]]:
         """What this decision read from the state (first read of each key, as the state held it)."""
-        books, reads = self._state.books, self._read
-        counts = tuple((r, p, n) for (r, p), n in self._read_counts.items())
-        pools = [pool for pool, _ in reads]
-        if len(set(pools)) == len(pools):  # no pool read twice: no key can repeat
-            credits: list[tuple[str, str, LedgerEntryRow]] = []
-            for pool, reps in reads:
-                book = books.get(pool) or {}
-                credits.extend(zip(repeat(pool), reps, map(book.get, reps, repeat(_ZERO))))
-            return tuple(credits), counts
-        seen: set[tuple[str, str]] = set()
-        credits = []
-        for pool, reps in reads:
-            book = books.get(pool) or {}
-            for rep in reps:
-                key = (pool, rep)
-                if key not in seen:
-                    seen.add(key)
-                    credits.append((pool, rep, book.get(rep, _ZERO)))
-        return tuple(credits), counts
+        read = self._read
+        if len(read) == 1:
+            pool, reps, standing = read[0]
+            credits = tuple(zip(repeat(pool), reps, standing))
+        else:
+            credits = tuple(chain.from_iterable(zip(repeat(pool), reps, standing) for pool, reps, standing in read))
+        if not self._read_counts:
+            return credits, ()
+        return credits, tuple((rep, period, n) for (rep, period), n in self._read_counts.items())
 
 
 class Contender(NamedTuple):  # a NamedTuple: built for every rep of every pick, where dataclasses cost more

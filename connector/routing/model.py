@@ -7,15 +7,50 @@ A ``Decision`` carries its own explanation: every cascade step evaluated (``Step
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import chain, groupby, repeat
 from operator import itemgetter
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from connector.models import Account, Lead, Owner
+
+_T = TypeVar("_T")
+
+
+def quick_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen dataclass an ``__init__`` that fills the instance's ``__dict__`` directly.
+
+    A frozen dataclass's generated ``__init__`` sets each field through ``object.__setattr__`` (to get past the
+    frozen ``__setattr__``), about 0.3 us a field on a small server; every routed lead builds a dozen of these
+    objects. Filling ``__dict__`` is what that ends up doing, at a fifth of the cost. The signature, defaults,
+    equality, hashing and immutability afterwards stay the dataclass's own. Only for dataclasses without
+    ``default_factory``, ``__post_init__`` or slots (checked here).
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__"):
+        raise TypeError(f"quick_init cannot build {cls.__name__}: it has __post_init__ or slots")
+    defaults: dict[str, Any] = {}
+    params = []
+    for f in fields:
+        if f.default_factory is not dataclasses.MISSING or not f.init:
+            raise TypeError(f"quick_init cannot build {cls.__name__}: field {f.name} has a factory or init=False")
+        if f.default is dataclasses.MISSING:
+            params.append(f.name)
+        else:
+            defaults[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+    body = "; ".join(f"d[{f.name!r}] = {f.name}" for f in fields)
+    source = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__; {body}\n"
+    namespace: dict[str, Any] = {}
+    exec(source, defaults, namespace)  # noqa: S102 - the source is built above from field names only
+    init: Callable[..., None] = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
 
 
 @dataclass(frozen=True)
@@ -137,6 +172,7 @@ def picks_from_candidates(candidates: Iterable[Candidate]) -> tuple[Pick, ...]:
 StepOutcome = Literal["assigned", "no_match", "unavailable", "skipped"]
 
 
+@quick_init
 @dataclass(frozen=True)
 class StepResult:
     """One cascade step (or one rule / named list inside a step) and what happened there, in plain words."""
@@ -163,6 +199,7 @@ class StepResult:
         return tuple(chain.from_iterable(pick.candidates() for pick in picks))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Assignment:
     """An owner chosen for a lead: primary, or secondary in a 2-to-1 assignment."""
@@ -208,6 +245,7 @@ class CountChange(NamedTuple):
     added: int = 1
 
 
+@quick_init
 @dataclass(frozen=True)
 class LedgerDelta:
     """Everything a decision changes in the ledger; applying it is the caller's job (routing itself is pure)."""
@@ -236,6 +274,7 @@ class OwnerRead(NamedTuple):
     open_leads: int
 
 
+@quick_init
 @dataclass(frozen=True)
 class Reads:
     """The slice of ledger and snapshot a decision looked at: enough to replay it exactly, without a CRM."""
@@ -246,6 +285,7 @@ class Reads:
     owners_known: bool = False
 
 
+@quick_init
 @dataclass(frozen=True)
 class Decision:
     """The outcome of routing one lead through one stage (plus its secondary stage), with its explanation."""
