@@ -69,8 +69,8 @@ class PresenceMemo:
     """Presence verdicts per rep, each kept for the span of local minutes over which it cannot change.
 
     Presence depends only on the (frozen) rep and the rep's local date and minute. Being available holds until the
-    working span ends; inactive, PTO days and holidays hold all day; "outside working hours" names the minute, so
-    it holds for that minute only. Reps with datetime PTO (which can start mid-span) are not memoized. Entries keep
+    working span ends; inactive, PTO days and holidays hold all day; "outside working hours" until the next span
+    starts. Reps with datetime PTO (which can start mid-span) are not memoized. Entries keep
     the rep itself so a recycled ``id`` can never return another rep's verdict.
     """
 
@@ -121,18 +121,11 @@ class PresenceMemo:
         return out
 
 
-def off_hours_left(rep: Rep, local: LocalTime) -> int:
-    """Minutes from now until the rep's next working span today starts (the rest of the day when none does)."""
-    minute = local.minute
-    starts = [start for start, _ in _hours(rep)[local.weekday][0] if start > minute]
-    return (min(starts) if starts else _DAY) - minute
-
-
 def _holds_for(rep: Rep, local: LocalTime, verdict: Skip | None, *, ignore_hours: bool) -> tuple[int, int]:
     """The local minutes of the day [start, end) over which ``verdict`` stays the same."""
     minute = local.minute
     if verdict is not None:
-        return (minute, minute + 1) if verdict.code == "off_hours" else (0, _DAY)
+        return _off_span(_hours(rep)[local.weekday][0], minute) if verdict.code == "off_hours" else (0, _DAY)
     if ignore_hours:
         return 0, _DAY
     for start, end in _hours(rep)[local.weekday][0]:
@@ -231,7 +224,35 @@ def _hours_skip(rep: Rep, local: LocalTime) -> Skip | None:
     for start, end in spans:
         if start <= minute < end:
             return None
-    return Skip("off_hours", f"outside working hours ({local.label} in {rep.timezone}; {local.weekday} hours: {shown})")
+    return _off_hours(rep, local.weekday, *_off_span(spans, minute), shown)
+
+
+def _off_span(spans: tuple[tuple[int, int], ...], minute: int) -> tuple[int, int]:
+    """The local minutes [start, end) of the gap between working spans that ``minute`` falls in."""
+    start = max((end for _, end in spans if end <= minute), default=0)
+    end = min((begin for begin, _ in spans if begin > minute), default=_DAY)
+    return start, end
+
+
+_OFF_HOURS: dict[tuple[int, str, int], tuple[Rep, Skip]] = {}
+
+
+def _off_hours(rep: Rep, weekday: str, start: int, end: int, shown: str) -> Skip:
+    """The "outside working hours" verdict, naming the off-hours gap rather than the minute: the same verdict (the
+    very same object) holds for the whole gap, so the pools' rosters and pick plans built from it hold as long."""
+    key = (id(rep), weekday, start)
+    cached = _OFF_HOURS.get(key)
+    if cached is None or cached[0] is not rep:
+        if len(_OFF_HOURS) >= 50_000:
+            _OFF_HOURS.clear()
+        gap = f"{weekday.title()} {_clock(start)}-{_clock(end)}"
+        reason = f"outside working hours ({gap} in {rep.timezone}; {weekday} hours: {shown})"
+        cached = _OFF_HOURS[key] = (rep, Skip("off_hours", reason))
+    return cached[1]
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 Hours = dict[str, tuple[tuple[tuple[int, int], ...], str]]

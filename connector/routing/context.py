@@ -84,7 +84,7 @@ class RouteContext:
         ):
             return self._skips_one_by_one(reps, requirements, ignore_hours)
         self._owners_read.update(found.emails)
-        verdicts = found.verdicts_at(self.minute, self.local)
+        verdicts = found.verdicts
         out: list[Skip | None] | None = None
         if found.recheck:
             out = list(verdicts)

@@ -4,14 +4,15 @@ A rep's presence (active flag, PTO by day, public holidays, working hours) depen
 date and minute, and the CRM verdict only on the snapshot. So for one snapshot those verdicts hold until the first
 of them can change (the end of someone's working span, the start of someone's next one) or the quarter hour ends
 (when dates and DST offsets can change), and only what depends on the lead (exclusions, requirements) or moves with
-every assignment (caps) is left to each decision. "Outside working hours" names the minute in its reason, so that
-reason is made once per minute; reps with a PTO given to the minute or second are re-checked on every decision.
+every assignment (caps) is left to each decision. "Outside working hours" names the off-hours gap, not the minute,
+so it holds until the rep's next working span; reps with a PTO given to the minute or second are re-checked on
+every decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from connector.config.routing import Rep
@@ -22,7 +23,6 @@ from connector.routing.availability import (
     crm_skip,
     local_time,
     memoizable,
-    off_hours_left,
 )
 from connector.routing.model import Snapshot
 
@@ -40,7 +40,6 @@ class Roster:
     until: int  # ... and holds until this one (excluded)
     verdicts: tuple[Skip | None, ...]
     recheck: tuple[int, ...]  # members whose presence is checked on every decision (PTO to the minute)
-    timed: tuple[int, ...]  # members outside working hours: the reason names the minute, so it is made per minute
     # Members with a capacity cap, checked on every decision when otherwise available: (index, rep, the counter
     # keys of their local day and ISO week, None for a cap they do not have). Local dates cannot change within the
     # roster's span (see ``_build``).
@@ -51,20 +50,6 @@ class Roster:
     open_limits: tuple[tuple[str, int], ...]
     emails: dict[str, None]  # owner keys the verdicts read, in member order
     email_set: frozenset[str]
-    _at_minute: dict[int, tuple[Skip | None, ...]] = field(default_factory=dict, compare=False, repr=False)
-
-    def verdicts_at(self, minute: int, local_of: Callable[[Rep], LocalTime]) -> tuple[Skip | None, ...]:
-        """The verdicts with this minute's "outside working hours" reasons filled in (kept for the minute)."""
-        found = self._at_minute.get(minute)
-        if found is None:
-            if not self.timed:
-                return self.verdicts
-            verdicts, reps = list(self.verdicts), self.members
-            for i in self.timed:
-                verdicts[i] = PRESENCE.presence(reps[i], local_of(reps[i]), ignore_hours=False)
-            self._at_minute.clear()
-            found = self._at_minute[minute] = tuple(verdicts)
-        return found
 
 
 _ROSTERS: dict[tuple[int, bool], Roster] = {}
@@ -110,7 +95,6 @@ def _build(
     presence = PRESENCE.presences(reps, local_of, ignore_hours=ignore_hours)
     verdicts: list[Skip | None] = []
     recheck: list[int] = []
-    timed: list[int] = []
     capped: list[tuple[int, Rep, tuple[str, str] | None, tuple[str, str] | None]] = []
     limits: list[tuple[tuple[str, str], int]] = []
     open_limits: list[tuple[str, int]] = []
@@ -122,9 +106,6 @@ def _build(
         crm = crm_skip(rep.email, owner, known) if owner is None or not owner.active else None
         if crm is None and not memoizable(rep):
             recheck.append(i)
-        elif crm is None and present is not None and present.code == "off_hours":
-            timed.append(i)
-            until = min(until, minute + off_hours_left(rep, local_of(rep)))
         elif crm is None:
             until = min(until, minute + PRESENCE.minutes_left(rep, local_of(rep), ignore_hours=ignore_hours))
         verdicts.append(crm or present)
@@ -147,7 +128,6 @@ def _build(
         until,
         tuple(verdicts),
         tuple(recheck),
-        tuple(timed),
         tuple(capped),
         tuple(limits),
         tuple(open_limits),
