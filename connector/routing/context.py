@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import repeat
+from operator import lt
 
 from connector.config.routing import Rep, Requirement, RoutingConfig
 from connector.models import Owner
@@ -115,8 +117,8 @@ class RouteContext:
         open_leads = self.snapshot.open_leads
         if (
             not mine
-            and not any(state.get(key, 0) >= cap for key, cap in found.day_week_limits)
-            and not any(open_leads.get(key, 0) >= cap for key, cap in found.open_limits)
+            and all(map(lt, map(state.get, found.day_week_keys, repeat(0)), found.day_week_caps))
+            and all(map(lt, map(open_leads.get, found.open_keys, repeat(0)), found.open_caps))
         ):
             return out
         for i, rep, day, week in found.caps:

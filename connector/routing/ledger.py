@@ -277,7 +277,8 @@ def pick_round_robin(
     assigned[chosen] += 1
     # Plain tuples in the field order of LedgerEntry and CreditChange (equal to them, and a third of the cost).
     expected = map(add, map(_expected, standing), shares)
-    view._book(pool).update(zip(reps, zip(credits, expected, assigned, strict=True), strict=True))
+    # Not strict: every column has one item per rep by construction, and checking costs every pick ~1.5 us.
+    view._book(pool).update(zip(reps, zip(credits, expected, assigned, strict=False), strict=False))
     view._changes.extend(zip(repeat(pool), reps, credits, shares, won))
     view._picks.append((pool, reps))
     return reps[chosen]

@@ -44,10 +44,12 @@ class Roster:
     # keys of their local day and ISO week, None for a cap they do not have). Local dates cannot change within the
     # roster's span (see ``_build``).
     caps: tuple[tuple[int, Rep, tuple[str, str] | None, tuple[str, str] | None], ...]
-    # The same caps as flat (counter key, cap) and (owner key, open-lead cap) pairs, for a quick "is anyone at a
-    # cap?" before checking member by member.
-    day_week_limits: tuple[tuple[tuple[str, str], int], ...]
-    open_limits: tuple[tuple[str, int], ...]
+    # The same caps as columns of counter keys and their caps, and of owner keys and their open-lead caps, for a
+    # quick "is anyone at a cap?" (C-level maps) before checking member by member.
+    day_week_keys: tuple[tuple[str, str], ...]
+    day_week_caps: tuple[int, ...]
+    open_keys: tuple[str, ...]
+    open_caps: tuple[int, ...]
     emails: dict[str, None]  # owner keys the verdicts read, in member order
     email_set: frozenset[str]
 
@@ -129,8 +131,10 @@ def _build(
         tuple(verdicts),
         tuple(recheck),
         tuple(capped),
-        tuple(limits),
-        tuple(open_limits),
+        tuple(key for key, _ in limits),
+        tuple(cap for _, cap in limits),
+        tuple(key for key, _ in open_limits),
+        tuple(cap for _, cap in open_limits),
         emails,
         frozenset(emails),
     )
