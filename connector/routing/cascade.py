@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from connector.config.routing import (
     AccountOwnerStep,
@@ -289,11 +289,12 @@ def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
     results: list[StepResult] = []
     seen: dict[str, Value] = {}
     rules = compiled_rules(step)
-    screened = _screen(stage.name, step, rules, ctx, seen)
-    for compiled, failed in zip(rules, screened, strict=True):
-        if failed is not None:
-            results.append(failed)
-            continue
+    screened, left = _screen(stage.name, step, rules, ctx, seen)
+    done = 0  # rules before this one are in the results
+    for i in left:  # the rules the screen did not rule out; the others' results go in as they are, run by run
+        results.extend(cast(_Ruled, screened[done:i]))  # between two rules left, every rule was ruled out
+        done = i + 1
+        compiled = rules[i]
         rule = compiled.rule
         mismatch = compiled.mismatch(ctx.input, ctx.config.regions, seen)
         if mismatch is not None:
@@ -304,18 +305,22 @@ def _rules(ctx: RouteContext, stage: Stage, step: RulesStep) -> Found:
         results.append(outcome)
         if found is not None:
             return results, found
+    results.extend(cast(_Ruled, screened[done:]))
     if not step.rules:
         results.append(StepResult(stage.name, step.name, step.kind, "no_match", "no rules"))
     return results, None
 
 
-_SCREENS: dict[tuple[int, str, tuple[tuple[type, Value], ...]], tuple[RulesStep, tuple[StepResult | None, ...]]] = {}
+Screened = tuple[tuple[StepResult | None, ...], tuple[int, ...]]
+_Ruled = tuple[StepResult, ...]
+_SCREENS: dict[tuple[int, str, tuple[tuple[type, Value], ...]], tuple[RulesStep, Screened]] = {}
 
 
 def _screen(
     stage: str, step: RulesStep, rules: tuple[CompiledRule, ...], ctx: RouteContext, seen: dict[str, Value]
-) -> tuple[StepResult | None, ...]:
-    """Each rule's result when its first condition already fails for this lead, else None (evaluate it).
+) -> Screened:
+    """Each rule's result when its first condition already fails for this lead, else None (evaluate it); and the
+    positions of the rules left to evaluate.
 
     The lead's values of the fields rules test first (usually one or two: country, region...) repeat across
     leads, so the rules they rule out, and the reasons, are worked out once per combination of values; most rules
@@ -332,12 +337,13 @@ def _screen(
     try:
         cached = _SCREENS.get(key)
     except TypeError:  # an unhashable custom property value: evaluate every rule
-        return (None,) * len(rules)
+        return (None,) * len(rules), tuple(range(len(rules)))
     if cached is None or cached[0] is not step:
         if len(_SCREENS) >= 20_000:
             _SCREENS.clear()
         screened = tuple(_first_failure(stage, step, compiled, seen) for compiled in rules)
-        cached = _SCREENS[key] = (step, screened)
+        left = tuple(i for i, failed in enumerate(screened) if failed is None)
+        cached = _SCREENS[key] = (step, (screened, left))
     return cached[1]
 
 

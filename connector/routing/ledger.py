@@ -39,6 +39,7 @@ _ZERO = LedgerEntry()
 # a ready tuple of values, which ``map`` can call without going through Python code.
 _entry = partial(tuple.__new__, LedgerEntry)
 _change = partial(tuple.__new__, CreditChange)
+_count_change = partial(tuple.__new__, CountChange)
 
 # One pool's standing: rep -> (credit, expected, assigned). Entries are LedgerEntry or plain tuples in its field
 # order (picks write plain tuples: they are equal, and cheaper to build); ``entry`` and ``items`` hand out
@@ -187,10 +188,16 @@ class LedgerView:
         self._changes.append(_change((pool, rep, credit, expected_added, assigned_added)))
 
     def add_lead(self, rep: str, periods: Sequence[str]) -> None:
-        """Count one more lead for the rep in each period (for caps)."""
+        """Count one more lead for the rep in each period (for caps); each counter is read (and recorded as read,
+        like ``count``) before it moves."""
+        counts, first, changes = self._counts, self._read_counts, self._count_changes
         for period in periods:
-            self._counts[(rep, period)] = self.count(rep, period) + 1
-            self._count_changes.append(CountChange(rep, period))
+            key = (rep, period)
+            found = counts.get(key)
+            if found is None:
+                found = first[key] = self._state.counts.get(key, 0)
+            counts[key] = found + 1
+            changes.append(_count_change((rep, period, 1)))
 
     def changed(self) -> list[tuple[str, Sequence[str]]]:
         """(pool, reps) whose entries this decision changed, one item per pick."""

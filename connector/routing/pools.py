@@ -121,19 +121,29 @@ class _Plan:
 
 
 _PLANS: dict[tuple[str, int, tuple[int, ...]], _Plan] = {}
+# The same plans by the identity of the verdicts tuple itself: a pool's roster hands out one tuple for as long as
+# its verdicts hold, so most picks find their plan without building the per-verdict key. A plan keeps its tuple
+# alive, so while it is here no other tuple can have that id.
+_PLANS_BY_TUPLE: dict[tuple[str, int], _Plan] = {}
 
 
 def _plan(ledger_name: str, members: Sequence[Rep], skips: tuple[Skip | None, ...]) -> _Plan:
     """The pick's plan, memoized by the identity of the members and of each verdict (verdicts are immutable and
     shared: the roster's, PTO and holiday verdicts for their span, cap verdicts per count)."""
+    found = _PLANS_BY_TUPLE.get((ledger_name, id(skips)))
+    if found is not None and found.skips is skips and found.members is members:
+        return found
     key = (ledger_name, id(members), tuple(map(id, skips)))
     found = _PLANS.get(key)
-    if found is not None and found.members is members:
-        return found
-    if len(_PLANS) >= 4_096:
-        _PLANS.clear()
-    plan = _PLANS[key] = _make_plan(ledger_name, members, skips)
-    return plan
+    if found is None or found.members is not members:
+        if len(_PLANS) >= 4_096:
+            _PLANS.clear()
+        found = _PLANS[key] = _make_plan(ledger_name, members, skips)
+    if found.skips is skips:
+        if len(_PLANS_BY_TUPLE) >= 4_096:
+            _PLANS_BY_TUPLE.clear()
+        _PLANS_BY_TUPLE[(ledger_name, id(skips))] = found
+    return found
 
 
 def _make_plan(ledger_name: str, members: Sequence[Rep], skips: tuple[Skip | None, ...]) -> _Plan:
