@@ -1,4 +1,5 @@
-"""Stored decision format v3: exact round trips, older rows still read, damage reported, no size regression."""
+"""Stored decision format v3 (written now only by ``detail_v3``): exact round trips, older rows still read, damage
+reported, no size regression against v2."""
 
 from __future__ import annotations
 
@@ -17,10 +18,13 @@ from connector.models import Account, Owner
 from connector.routing.codec import (
     decode_stored,
     detail_v1,
+    detail_v3,
     dumps,
-    encode_stored,
     stored_delta,
     stored_reads,
+)
+from connector.routing.codec import (
+    encode_stored as encode_v4,
 )
 from connector.routing.codec_legacy import detail_v2
 from connector.routing.ledger import LedgerState
@@ -41,6 +45,12 @@ from connector.routing.model import (
 )
 
 from .builders import MONDAY_3PM_UTC, decide, lead, rep, routing
+
+
+def encode_stored(decision: Decision) -> tuple[str, bytes]:
+    """The row as v3 wrote it: the same head, the v3 detail."""
+    return encode_v4(decision)[0], detail_v3(decision)
+
 
 NY = {"timezone": "America/New_York", "working_hours": "09:00-17:00"}
 TOKYO = {"timezone": "Asia/Tokyo", "working_hours": "09:00-18:00"}
