@@ -100,9 +100,10 @@ def _build(
     capped: list[tuple[int, Rep, tuple[str, str] | None, tuple[str, str] | None]] = []
     limits: list[tuple[tuple[str, str], int]] = []
     open_limits: list[tuple[str, int]] = []
-    # Within a UTC quarter hour no zone changes its offset or date (offsets and DST switches fall on quarter
-    # hours), so local minutes advance with UTC ones and each verdict's remaining span can be counted in them.
-    until = minute - minute % 15 + 15
+    # Until the first member's local day ends, local minutes advance with UTC ones (when no zone changes its
+    # offset before then: see ``_day_end``), so each verdict's remaining span can be counted in them, and the local
+    # dates the cap counters are kept under stay the same.
+    until = min((_day_end(rep.timezone, minute, local_of(rep)) for rep in reps), default=minute + 15)
     for i, (rep, present) in enumerate(zip(reps, presence, strict=True)):
         owner = owners.get(rep.email)
         crm = crm_skip(rep.email, owner, known) if owner is None or not owner.active else None
@@ -140,6 +141,26 @@ def _build(
     )
 
 
+_DAY_ENDS: dict[tuple[str, int], int] = {}
+
+
+def _day_end(timezone: str, minute: int, local: LocalTime) -> int:
+    """The UTC minute at which the local day that ``minute`` falls in ends in ``timezone``, when the zone keeps its
+    UTC offset until then; else the end of the UTC quarter hour (offsets and DST switches fall on quarter hours, so
+    none happens inside one). Memoized per zone and minute."""
+    key = (timezone, minute)
+    found = _DAY_ENDS.get(key)
+    if found is None:
+        end = minute + _DAY_MINUTES - local.minute
+        last = datetime.fromtimestamp((end - 1) * 60, UTC).astimezone(local.moment.tzinfo)
+        found = end if last.utcoffset() == local.moment.utcoffset() else minute - minute % 15 + 15
+        if len(_DAY_ENDS) >= _LIMIT:
+            _DAY_ENDS.clear()
+        _DAY_ENDS[key] = found
+    return found
+
+
+_DAY_MINUTES = 24 * 60
 _LOCALS: dict[tuple[str, int], LocalTime] = {}
 
 
