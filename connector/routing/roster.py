@@ -60,7 +60,16 @@ _LIMIT = 20_000
 
 def minute_of(now: datetime) -> int:
     """Minutes since the epoch: the span a roster holds for."""
-    return int(now.timestamp()) // 60
+    global _LAST_MINUTE  # noqa: PLW0603 - a one-entry memo, replaced whole (a tuple), so threads see a pair
+    last, minute = _LAST_MINUTE
+    if now is last:  # a batch shares its instant: one conversion for all of its leads
+        return minute
+    minute = int(now.timestamp()) // 60
+    _LAST_MINUTE = (now, minute)
+    return minute
+
+
+_LAST_MINUTE: tuple[datetime | None, int] = (None, 0)  # the last instant converted and its minute
 
 
 def roster(
