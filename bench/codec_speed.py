@@ -1,10 +1,10 @@
-"""CPU per decision to store and read back routing decisions (the decision log's detail formats v3 and v2).
+"""CPU per decision to store and read back routing decisions (the decision log's detail formats v4 and v3).
 
     python bench/codec_speed.py [--leads 5000] [--reps 300] [--rules 50] [--accounts 50000]
 
 Routes the same synthetic leads as bench/routing_speed.py (the team, rules and accounts are built by its functions)
 with the cascade and an in-memory ledger, and right after each decision (while it is still in the CPU's caches,
-as in the router) times ``encode_stored`` and, for comparison, the v2 encoder it replaced. Then it times reading
+as in the router) times ``encode_stored`` and, for comparison, the v3 encoder it replaced. Then it times reading
 every stored row back: the whole decision (``decode_stored``, for explain), the reads only (``stored_reads``, for
 simulate) and the delta only (``stored_delta``, for loading the ledger), and prints the bytes stored per decision.
 Figures are CPU microseconds per decision (``time.process_time``), so a busy machine inflates them less than wall time.
@@ -29,14 +29,13 @@ from routing_speed import build_accounts, build_config, build_inputs, calibratio
 from connector.models import Owner
 from connector.routing import codec
 from connector.routing.cascade import route
-from connector.routing.codec_legacy import detail_v2
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Decision, Snapshot
 
 
-def encode_v2(decision: Decision) -> tuple[str, bytes]:
-    """What ``encode_stored`` wrote before v3: the same head, the v2 detail."""
-    return codec.dumps({name: getattr(decision, name) for name in codec._HEAD}), detail_v2(decision)
+def encode_v3(decision: Decision) -> tuple[str, bytes]:
+    """What ``encode_stored`` wrote before v4: the same head, the v3 detail."""
+    return codec.dumps({name: getattr(decision, name) for name in codec._HEAD}), codec.detail_v3(decision)
 
 
 @dataclass
@@ -60,23 +59,23 @@ def main() -> None:
     inputs = build_inputs(args.leads, build_accounts(args.accounts, args.reps, rng), rng)
     snapshot = Snapshot({r.email: Owner(key=r.email, email=r.email, name=r.email) for r in config.reps})
     ledger, start = LedgerState(), datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-    v3, v2 = Encoder(codec.encode_stored), Encoder(encode_v2)
+    v4, v3 = Encoder(codec.encode_stored), Encoder(encode_v3)
     clock = time.process_time
     for i, inp in enumerate(inputs):
         decision = route(inp, snapshot, config, ledger, start + timedelta(seconds=i * 2), config_version="bench")
         ledger.apply(decision.delta)
         # Whichever encoder runs first finds the decision's objects out of the CPU's caches: take turns.
-        for encoder in (v3, v2) if i % 2 else (v2, v3):
+        for encoder in (v4, v3) if i % 2 else (v3, v4):
             started = clock()
             encoder.rows.append(encoder.encode(decision))
             encoder.cpu += clock() - started
     per = 1e6 / args.leads
     print(f"reps={args.reps} rules={args.rules} accounts={args.accounts} leads={args.leads}")
-    print(f"encode_stored: v3 {v3.cpu * per:6.1f} us/decision   (v2 {v2.cpu * per:6.1f} us)")
-    for name, rows in (("v3", v3.rows), ("v2", v2.rows)):
+    print(f"encode_stored: v4 {v4.cpu * per:6.1f} us/decision   (v3 {v3.cpu * per:6.1f} us)")
+    for name, rows in (("v4", v4.rows), ("v3", v3.rows)):
         head, detail = mean(len(h.encode()) for h, _ in rows), mean(len(d) for _, d in rows)
         print(f"stored bytes {name}: {head + detail:,.0f} per decision (head {head:,.0f} + detail {detail:,.0f})")
-    for name, rows in (("v3", v3.rows), ("v2", v2.rows)):
+    for name, rows in (("v4", v4.rows), ("v3", v3.rows)):
         print(f"read back {name}: " + "   ".join(f"{label} {cpu * per:6.1f} us" for label, cpu in read_back(rows)))
     print(f"machine calibration: {calibration():.3f} CPU-s for 10M loop additions (a 2023 laptop: about 0.4 s)")
 

@@ -8,34 +8,35 @@ json_extract) and a *detail* (trace, reads, delta: what explaining and replaying
 detail's first byte says its format; v1 and v2 rows are read by ``codec_legacy``, v3 rows by ``codec_v3``, and v4
 is written.
 
-v4 (tag 6) is built for the router's hot path: most of a decision is shared with the decisions before it (the
-rules that did not apply are the same step objects; a pool pick's roster is shared by every lead picked from the
-pool while the verdicts hold), so those parts are compressed once, remembered by object identity, and copied into
-every detail that holds them; only what is the decision's own is compressed per decision, and floats are stored
-as little-endian doubles (exact for every float, inf, NaN and -0.0 included, and nothing to format or parse).
-    detail   tag 6, a CRC-32 (uint32, little-endian) of everything after it, a header, then the chunks
-    header   a flags byte (0: the roster count is a uint8 and chunk sizes uint16; 1: all uint32), the number k of
-             roster chunks, the sizes of the steps chunk, of each roster chunk and of the delta chunk (the own
-             chunk is the rest)
-    chunks   each a magic-less zstd frame (or nothing, when empty):
-      steps   (shared) JSON list, one row per trace step: 0 where a step of the decision's own goes (one with
-              picks, a pool or an owner); [stage, step, kind, outcome, detail] with [..., rule] or
-              [..., rule, pools_tried] as needed; [detail] or [detail, rule] after a step of the same stage, step,
-              kind and outcome (the rules that did not apply)
-      roster  (shared) a uint32 n, the n weights as doubles, then JSON [pool, reps, eligible, codes, reasons]
-      delta   a uint32 size of its JSON, the JSON [mode, keys, assigned_added, count changes as [rep, period,
-              added]], then the credit and expected_added columns as doubles. The keys (pool, rep) are the picks'
-              eligible members in pick order (mode 0, keys = the roster index of each pick), all their members
-              (mode 1, the same) or [pools, reps] (mode 2; pools one name when all rows share it)
-      own     a uint32 size of its JSON, the JSON [roster index of each pick, positions of None credits in the
-              picks, the decision's own steps as [stage, step, kind, outcome, detail, rule, pool, pools_tried,
-              number of picks, owner], n: the first n credit reads are the picks' members in order, the other
-              reads' pools and reps, 1 when the first n credits read are the picks' own, credit reads' assigned
-              column, count reads as [rep, period, count], owner reads as v3 wrote them, owners_known], then
-              doubles: the picks' credits, the credits read (only those after the first n when they are the
-              picks'), the expected column of the reads
-The CRC makes any damaged or cut detail an ``InvalidRecordError`` before anything is decompressed; loading the
-ledger (``stored_delta``) decompresses only the delta chunk and the rosters it names, each remembered by its bytes.
+v4 (tag 6) is built for the router's hot path. Most of a decision is shared with the decisions before it: the
+rules that did not apply are the same step objects from lead to lead, and a pool pick's roster is shared by every
+lead picked from the pool while the verdicts hold. So that part is compressed once, remembered by the identity of
+those objects, and copied into each detail; only the decision's own part is compressed per decision. Floats are
+little-endian doubles (exact for every float: inf, NaN and -0.0 too; nothing to format or parse).
+    detail   tag 6, a CRC-32 (uint32, little-endian) of all that follows, the shared chunk's size (uint16, or
+             0xFFFF and a uint32), the shared chunk, the own chunk. Each chunk is a magic-less zstd frame.
+    shared   two uint32 sizes (the number of weights, the rosters' JSON), the weights of every pick's roster as
+             doubles, the rosters' JSON [[pool, reps, eligible, codes, reasons] per pick], then the steps' JSON:
+             a row per trace step, 0 where one of the decision's own steps goes (a step with picks, a pool or an
+             owner); [stage, step, kind, outcome, detail], with [..., rule] or [..., rule, pools_tried] as needed;
+             [detail] or [detail, rule] after a step of the same stage, step, kind and outcome.
+    own      two uint32 sizes (the delta's JSON, the other JSON), the delta's JSON [mode, keys, assigned_added,
+             count changes as [rep, period, added]], the other JSON [positions of None among the picks' credits,
+             the own steps as [stage, step, kind, outcome, detail, rule, pool, pools_tried, number of picks,
+             owner], n, the pools of the credit reads after the first n (one name when all alike), their reps,
+             whether the first n credits read are the picks' own, the credit reads' assigned column, the count
+             reads as [rep, period, count], the owner reads as v3 wrote them, owners_known], then the doubles:
+             the picks' credits (0.0 for None), the credits read (all, or those after the first n), the credit
+             reads' expected column, and unless the delta is predicted its credit and expected_added columns.
+    The first n credit reads are keyed (pool, rep) by the picks' members in pick order (a pool pick reads every
+    member's standing: nearly always n is all of them). The delta's keys are the picks' eligible members (modes
+    0 and 1), all their members (2) or [pools, reps] (3). Mode 0 (nearly every round-robin pick) stores no floats:
+    each eligible member's expected_added is its share of the pick (its weight over the eligible weights, worked
+    out as routing does) and its credit the credit it read plus that share minus its assigned_added; the encoder
+    checks both bit for bit before it chooses mode 0.
+The CRC makes any damaged or cut detail an ``InvalidRecordError`` before anything is decompressed. Loading the
+ledger (``stored_delta``) parses the delta's JSON and the rosters (each shared chunk's rosters remembered by its
+bytes), not the steps nor the other JSON.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from itertools import chain, compress, count, repeat
-from operator import add, attrgetter, ne, sub
+from itertools import chain, compress, count, islice, repeat
+from operator import add, attrgetter, is_, not_, sub
 from typing import Any, Union
 
 import orjson
@@ -324,14 +325,15 @@ _V4 = 6
 _KNOWN_TAGS = frozenset((legacy.V2_PLAIN, legacy.V2_ZLIB, *codec_v3.TAGS, _V4, legacy.V1_FIRST))
 _CORRUPT = "corrupt_decision_detail"
 _SIZE = struct.Struct("<I")  # a CRC, a JSON's size or a count
-_SHORT = struct.Struct("<H")  # the shared chunk's size
+_SHORT = struct.Struct("<H")  # the shared chunk's size (0xFFFF: a uint32 follows)
+_SIZES = struct.Struct("<II")  # the sizes of the own chunk's two JSON texts
 _BIG_ENDIAN = sys.byteorder == "big"
-_LARGEST = 64 << 20  # bytes: far above any decision's chunk (a 300-rep pool's roster is ~20 KiB)
+_LARGEST = 64 << 20  # bytes: far above any decision's chunk (a 300-rep pool's decision is ~20 KiB)
 _MEMO_SIZE = 4_096  # entries per memo below: far above one rule file's step sequences and pool verdicts
 _MAGICLESS = zstandard.FORMAT_ZSTD1_MAGICLESS  # the tag already says what follows: zstd's 4-byte magic is waste
 # Shared chunks are compressed once and copied into thousands of details: worth zstd's level 3. A decision's own
-# chunk is compressed on the hot path: level 1 (level -1 saves ~9 us of ~100 but stores ~40 bytes more per
-# decision, its text literals left without Huffman coding, which would make v4 rows larger than v3's).
+# chunk is compressed on the hot path: level 1 (level -1 takes half the time but leaves the text without Huffman
+# coding: ~40 bytes more per decision, which would make v4 rows larger than v3's).
 _SHARED_PARAMS = zstandard.ZstdCompressionParameters.from_level(
     3, write_checksum=False, write_dict_id=False, format=_MAGICLESS
 )
@@ -339,10 +341,8 @@ _OWN_PARAMS = zstandard.ZstdCompressionParameters.from_level(
     1, write_checksum=False, write_dict_id=False, format=_MAGICLESS
 )
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
-_PLAIN_STEP = ((), None, None)  # picks, owner and pool of a step that is no decision's own (see _STEP_OWNED_BY)
-_STEP_OWNED_BY = attrgetter("picks", "owner", "pool")
-_CREDITS = attrgetter("credits")
-_PICKS = attrgetter("picks")
+_PICKS, _CREDITS, _ROSTER = attrgetter("picks"), attrgetter("credits"), attrgetter("roster")
+_STEP_HEAD = attrgetter("stage", "step", "kind", "outcome", "detail", "rule", "pool", "pools_tried")
 
 
 class _Zstd4(threading.local):
@@ -357,82 +357,128 @@ class _Zstd4(threading.local):
 _ZSTD4 = _Zstd4()
 
 
-class _Roster(typing.NamedTuple):
-    """A roster with the (pool, rep) keys its members give the ledger reads and delta."""
-
-    roster: PickRoster  # kept alive: while it is, its id cannot be another roster's (the encoder's memo key)
-    pools: tuple[str | None, ...]  # the roster's pool once per member
-    eligible_reps: tuple[str, ...]
-    eligible_pools: tuple[str | None, ...]
-    shares: tuple[float, ...]  # each eligible member's share of a round-robin pick (as routing works it out)
-
-
 class _Shared(typing.NamedTuple):
-    """A shared chunk: the steps (None where the decision's own go) and the rosters, with its stored bytes."""
+    """A shared chunk and what the picks it holds give the reads and the delta, worked out once."""
 
-    steps: tuple[StepResult | None, ...]
-    rosters: list[_Roster]
     chunk: bytes
+    keep: Any  # (encoding) the trace, kept alive so that no id in the memo key can become another object's
+    steps: bytes  # (decoding) the steps' JSON rows (see ``_shared_steps``)
+    rosters: tuple[PickRoster, ...]  # one per pick, in pick order
+    pools: tuple[str | None, ...]  # the picks' members' (pool, rep) keys, pick after pick
+    reps: tuple[str, ...]
+    eligible: tuple[bool, ...]
+    eligible_pools: tuple[str | None, ...]
+    eligible_reps: tuple[str, ...]
+    shares: tuple[float, ...] | None  # each eligible member's share of its round-robin pick, as routing works it
 
 
+def _shared_of(chunk: bytes, keep: Any, steps: bytes, rosters: tuple[PickRoster, ...]) -> _Shared:
+    pools = _joined((r.pool,) * len(r.reps) for r in rosters)
+    reps = _joined(r.reps for r in rosters)
+    eligible = _joined(r.eligible for r in rosters)
+    shares = [_shares(r) for r in rosters]
+    return _Shared(
+        chunk,
+        keep,
+        steps,
+        rosters,
+        pools,
+        reps,
+        eligible,
+        tuple(compress(pools, eligible)),
+        tuple(compress(reps, eligible)),
+        None if None in shares else _joined(typing.cast(list[tuple[float, ...]], shares)),
+    )
+
+
+def _shares(roster: PickRoster) -> tuple[float, ...] | None:
+    """Each eligible member's weight over their total, added and divided as routing's pick plan does (so each
+    share is the same float), or None when there is no such share."""
+    weights = tuple(compress(roster.weights, roster.eligible))
+    if not weights:
+        return ()
+    total = sum(weights)
+    return tuple(weight / total for weight in weights) if total else None
+
+
+def _joined(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
+    return tuple(chain.from_iterable(parts))
+
+
+# ---- v4: writing ----
 def _detail_v4(decision: Decision) -> bytes:
-    trace, reads, delta = decision.trace, decision.reads, decision.delta
-    own_at = tuple(compress(count(), map(ne, map(_STEP_OWNED_BY, trace), repeat(_PLAIN_STEP))))
-    own_steps = tuple(map(trace.__getitem__, own_at))
-    picks = tuple(chain.from_iterable(map(_PICKS, own_steps)))
-    rosters, pick_at = _rosters(picks)
-    shared = _shared(trace, own_at, rosters)
-    members = _member_keys(rosters, pick_at, eligible=False)
-    delta_raw = _delta_chunk(delta, picks, rosters, pick_at, members)
-    own = _own_chunk(own_steps, picks, pick_at, members, reads)
-    return _framed(shared.chunk, _ZSTD4.own(_SIZE.pack(len(delta_raw)) + delta_raw + own))
+    trace = decision.trace
+    ids = list(map(id, trace))
+    own_at = _own_positions(trace, ids)
+    own_steps = [trace[i] for i in own_at]
+    picks: tuple[Pick, ...] = _joined(map(_PICKS, own_steps)) if own_steps else ()
+    for i in own_at:
+        ids[i] = 0
+    if picks:
+        ids.append(-1)  # the steps' ids end here, the rosters' begin
+        ids.extend(map(id, map(_ROSTER, picks)))
+    key = tuple(ids)
+    shared = _SHARED.get(key) or _remember(key, trace, own_at, picks)
+    delta, own, floats = _own_parts(decision, shared, own_steps, picks)
+    return _framed(shared.chunk, _ZSTD4.own(_SIZES.pack(len(delta), len(own)) + delta + own + floats))
 
 
 def _framed(shared: bytes, own: bytes) -> bytes:
-    """Tag, CRC, the shared chunk's size (uint16, or 0xFFFF and a uint32) and the chunks."""
-    size = _SHORT.pack(len(shared)) if len(shared) < 0xFFFF else _SHORT.pack(0xFFFF) + _SIZE.pack(len(shared))
-    body = b"".join((size, shared, own))
+    """Tag, CRC, the size of the shared chunk, and the chunks."""
+    body = b"".join((_size(shared), shared, own))
     return b"\x06" + _SIZE.pack(zlib.crc32(body)) + body
 
 
-def _doubles(values: Iterable[float]) -> bytes:
-    """The values as little-endian doubles (``array`` writes the machine's order)."""
-    packed = array("d", values)
-    if _BIG_ENDIAN:
-        packed.byteswap()
-    return packed.tobytes()
+def _size(chunk: bytes) -> bytes:
+    """A uint16, or 0xFFFF and a uint32."""
+    return _SHORT.pack(len(chunk)) if len(chunk) < 0xFFFF else _SHORT.pack(0xFFFF) + _SIZE.pack(len(chunk))
+
+
+# Steps seen to hold no picks, pool or owner, by id (each kept alive, so the id stays its own): the cascade shares
+# such steps (the rules that did not apply), so a trace is told apart from its decision's own steps by looking up
+# ids, and only the steps not seen before are looked into.
+_PLAIN: dict[int, StepResult] = {}
+
+
+def _own_positions(trace: tuple[StepResult, ...], ids: list[int]) -> list[int]:
+    """Where the decision's own steps are: those with picks, a pool or an owner."""
+    own = []
+    for i in compress(count(), map(not_, map(_PLAIN.__contains__, ids))):
+        step = trace[i]
+        if step.picks or step.pool is not None or step.owner is not None:
+            own.append(i)
+            continue
+        if len(_PLAIN) >= 4 * _MEMO_SIZE:
+            _PLAIN.clear()
+        _PLAIN[id(step)] = step
+    return own
 
 
 # Shared chunks by the ids of the trace's steps (0 where a step is the decision's own) and of its picks' rosters:
-# the cascade shares the steps of the rules that did not apply and the rosters of the pools, so the same key comes
-# back for every lead alike in the fields the rules test, picked from pools in the same state. Each entry keeps the
-# trace and rosters, so no id in its key can be reused while the entry lives.
-_SHARED: dict[tuple[int, ...], tuple[tuple[StepResult, ...], _Shared]] = {}
+# the same key comes back for every lead alike in the fields the rules test, picked from pools in the same state.
+_SHARED: dict[tuple[int, ...], _Shared] = {}
 
 
-def _shared(trace: tuple[StepResult, ...], own_at: tuple[int, ...], rosters: list[_Roster]) -> _Shared:
-    ids = list(map(id, trace))
-    for i in own_at:
-        ids[i] = 0
-    ids.append(-1)  # the steps' ids end here, the rosters' begin
-    ids.extend(id(r.roster) for r in rosters)
-    key = tuple(ids)
-    known = _SHARED.get(key)
-    if known is None:
-        if len(_SHARED) >= _MEMO_SIZE:
-            _SHARED.clear()
-        weights = _joined(r.roster.weights for r in rosters)
-        text = orjson.dumps((_steps_rows(trace, own_at), [_roster_row(r.roster) for r in rosters]))
-        raw = _SIZE.pack(len(weights)) + _doubles(weights) + text
-        known = _SHARED[key] = (trace, _Shared((), rosters, _ZSTD4.shared(raw)))
-    return known[1]
+def _remember(
+    key: tuple[int, ...], trace: tuple[StepResult, ...], own_at: list[int], picks: tuple[Pick, ...]
+) -> _Shared:
+    rosters = tuple(map(_ROSTER, picks))
+    weights = _joined(r.weights for r in rosters)
+    roster_text = orjson.dumps([_roster_row(r) for r in rosters])
+    steps_text = orjson.dumps(_steps_rows(trace, own_at))
+    raw = _SIZES.pack(len(weights), len(roster_text)) + _doubles(weights) + roster_text + steps_text
+    chunk = _ZSTD4.shared(raw)
+    if len(_SHARED) >= _MEMO_SIZE:
+        _SHARED.clear()
+    shared = _SHARED[key] = _shared_of(chunk, trace, b"", rosters)
+    return shared
 
 
 def _roster_row(roster: PickRoster) -> tuple[Any, ...]:
     return (roster.pool, roster.reps, roster.eligible, roster.codes, roster.reasons)
 
 
-def _steps_rows(trace: tuple[StepResult, ...], own_at: tuple[int, ...]) -> list[Any]:
+def _steps_rows(trace: tuple[StepResult, ...], own_at: list[int]) -> list[Any]:
     rows: list[Any] = []
     group: tuple[str, ...] | None = None
     for i, step in enumerate(trace):
@@ -449,29 +495,202 @@ def _steps_rows(trace: tuple[StepResult, ...], own_at: tuple[int, ...]) -> list[
     return rows
 
 
+def _own_parts(
+    decision: Decision, shared: _Shared, own_steps: list[StepResult], picks: tuple[Pick, ...]
+) -> tuple[bytes, bytes, bytes]:
+    """The own chunk's delta JSON, other JSON and doubles."""
+    reads = decision.reads
+    credits: tuple[Any, ...] = picks[0].credits if len(picks) == 1 else _joined(map(_CREDITS, picks))
+    none_at: list[int] = []
+    if None in credits:
+        none_at = [i for i, credit in enumerate(credits) if credit is None]
+        credits = tuple(0.0 if credit is None else credit for credit in credits)
+    read_pools, read_reps, entries = zip(*reads.credits, strict=True) if reads.credits else ((), (), ())
+    read_credit, expected, assigned = zip(*entries, strict=True) if entries else ((), (), ())
+    size = len(shared.reps)
+    first = size if size and read_reps[:size] == shared.reps and read_pools[:size] == shared.pools else 0
+    same = bool(first) and _same_floats(read_credit[:first], credits)
+    mode, keys, won, delta_floats = _delta_parts(decision.delta, shared, credits)
+    delta = orjson.dumps((mode, keys, won, decision.delta.counts), default=tuple)
+    text = orjson.dumps(
+        (
+            none_at,
+            [(*_STEP_HEAD(step), len(step.picks), step.owner) for step in own_steps],
+            first,
+            _one_or_all(read_pools[first:]),
+            read_reps[first:],
+            same,
+            assigned,
+            reads.counts,
+            orjson.Fragment(_owners_json(reads.owners, shared.reps)),
+            reads.owners_known,
+        ),
+        default=tuple,
+    )
+    return delta, text, _doubles(chain(credits, read_credit[first:] if same else read_credit, expected, delta_floats))
+
+
+# Owner reads are the snapshot's own (shared) objects, read for the same pools' members from one decision to the
+# next: their JSON is remembered by the ids of the first and last read and of the members' keys; the entry keeps
+# those objects, so the ids stay theirs, and is used only for the very same reads.
+_OWNERS: dict[tuple[int, int, int, int], tuple[tuple[OwnerRead, ...], tuple[str, ...], bytes]] = {}
+
+
+def _owners_json(owners: tuple[OwnerRead, ...], reps: tuple[str, ...]) -> bytes:
+    """The owner reads as v3 wrote them (``codec_v3._owners_json``): the keys that the members' reps complete."""
+    key = (len(owners), id(owners[0]), id(owners[-1]), id(reps)) if owners else (0, 0, 0, id(reps))
+    known = _OWNERS.get(key)
+    if known is None or known[1] is not reps or known[0] != owners:
+        if len(_OWNERS) >= _MEMO_SIZE:
+            _OWNERS.clear()
+        known = _OWNERS[key] = (owners, reps, codec_v3._owners_json(owners, reps)[:-1])
+    return known[2]
+
+
+def _delta_parts(
+    delta: LedgerDelta, shared: _Shared, credits: tuple[float, ...]
+) -> tuple[int, Any, tuple[int, ...], Iterable[float]]:
+    """The delta's mode, keys, assigned_added column and doubles (see the module docstring)."""
+    pools, reps, credit, expected, won = zip(*delta.credits, strict=True) if delta.credits else ((),) * 5
+    floats = chain(credit, expected)
+    if reps == shared.eligible_reps and pools == shared.eligible_pools:
+        if _predicted(shared, credits, credit, expected, won):
+            return 0, 0, won, ()
+        return 1, 0, won, floats
+    if reps == shared.reps and pools == shared.pools:
+        return 2, 0, won, floats
+    return 3, (_one_or_all(pools), reps), won, floats
+
+
+def _predicted(
+    shared: _Shared, credits: tuple[float, ...], credit: tuple[float, ...], expected: tuple[float, ...], won: Any
+) -> bool:
+    """Whether the credit changes are what a weighted round-robin pick makes of the credits it read (nearly every
+    pick): each eligible member gains its share of the pick, the one chosen loses a lead; bit for bit."""
+    shares = shared.shares
+    if shares is None or not _same_floats(expected, shares):
+        return False
+    try:
+        made = tuple(map(sub, map(add, compress(credits, shared.eligible), shares), won))
+    except TypeError:  # an assigned_added that is no number
+        return False
+    return _same_floats(made, credit)
+
+
+def _same_floats(first: tuple[float, ...], second: tuple[float, ...]) -> bool:
+    """Equal bit for bit. ``==`` sees -0.0 as 0.0 (and NaN as unequal unless the very same object), so when a zero
+    is among them the floats must be the very same objects (as routing passes them on) or have the same bits."""
+    return first == second and (0.0 not in first or all(map(is_, first, second)) or _doubles(first) == _doubles(second))
+
+
+def _doubles(values: Iterable[float]) -> bytes:
+    """The values as little-endian doubles (``array`` writes the machine's order)."""
+    packed = array("d", values)
+    if _BIG_ENDIAN:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _one_or_all(pools: tuple[Any, ...]) -> Any:
+    """The one pool name when every row is in that pool (one pick), else the column."""
+    return pools[0] if pools and isinstance(pools[0], str) and pools.count(pools[0]) == len(pools) else pools
+
+
+# ---- v4: reading ----
+class _Own(typing.NamedTuple):
+    """A v4 own chunk's other JSON, parsed (see ``_own_parts``)."""
+
+    none_at: list[int]
+    steps: list[list[Any]]
+    first: int
+    read_pools: str | list[str]
+    read_reps: list[str]
+    same: bool
+    assigned: list[int]
+    counts: list[list[Any]]
+    owners: list[Any]
+    owners_known: bool
+
+
+class _Delta(typing.NamedTuple):
+    """A v4 own chunk's delta JSON, parsed (see ``_delta_parts``)."""
+
+    mode: int
+    keys: Any
+    won: list[int]
+    counts: list[list[Any]]
+
+
+class _Detail(typing.NamedTuple):
+    shared: _Shared
+    delta: _Delta
+    own: memoryview  # the own chunk's other JSON, parsed only by those who need it
+    floats: memoryview
+
+    def own_fields(self) -> _Own:
+        return _Own._make(orjson.loads(self.own))
+
+
+def _chunks(detail_z: bytes) -> _Detail:
+    """A v4 detail's chunks, checked against the CRC: the shared one read (or remembered by its bytes), the own one
+    decompressed and its delta JSON parsed."""
+    view = memoryview(detail_z)
+    (crc,) = _SIZE.unpack_from(view, 1)
+    if zlib.crc32(view[5:]) != crc:
+        raise InvalidRecordError("stored decision detail (v4) is damaged or cut short (CRC)", reason=_CORRUPT)
+    at, size = _size_at(view, 5)
+    chunk = detail_z[at : at + size]
+    shared = _SHARED_READ.get(chunk) or _shared_read(chunk)
+    raw = memoryview(_unsqueeze(view[at + size :]))
+    delta, own = _SIZES.unpack_from(raw)
+    start = _SIZES.size + delta
+    end = start + own
+    if end > len(raw) or (len(raw) - end) % 8:
+        raise InvalidRecordError(f"stored decision detail (v4) has an own chunk of {len(raw)} bytes", reason=_CORRUPT)
+    return _Detail(shared, _Delta._make(orjson.loads(raw[_SIZES.size : start])), raw[start:end], raw[end:])
+
+
+def _size_at(view: memoryview, at: int) -> tuple[int, int]:
+    """Where the chunk after a size at ``at`` starts, and the size (see ``_size``)."""
+    (size,) = _SHORT.unpack_from(view, at)
+    if size != 0xFFFF:
+        return at + _SHORT.size, size
+    return at + _SHORT.size + _SIZE.size, _SIZE.unpack_from(view, at + _SHORT.size)[0]
+
+
 _SHARED_READ: dict[bytes, _Shared] = {}
 
 
 def _shared_read(chunk: bytes) -> _Shared:
-    """The shared chunk's steps and rosters, remembered by the chunk's bytes."""
-    known = _SHARED_READ.get(chunk)
-    if known is None:
-        raw = memoryview(_unsqueeze(chunk))
-        (size,) = _SIZE.unpack_from(raw)
-        weights = _unpacked(raw, _SIZE.size, size)
-        rows, roster_rows = orjson.loads(raw[_SIZE.size + 8 * size :])
-        rosters, start = [], 0
-        for pool, reps, eligible, codes, reasons in roster_rows:
-            end = start + len(reps)
-            roster = PickRoster(pool, tuple(reps), tuple(eligible), tuple(codes), tuple(reasons), weights[start:end])
-            rosters.append(_keyed(roster))
-            start = end
-        if start != size:
-            raise InvalidRecordError("stored decision detail (v4) has rosters of other sizes", reason=_CORRUPT)
-        if len(_SHARED_READ) >= _MEMO_SIZE:
-            _SHARED_READ.clear()
-        known = _SHARED_READ[chunk] = _Shared(_steps_from_rows(rows), rosters, chunk)
-    return known
+    raw = memoryview(_unsqueeze(chunk))
+    size, text = _SIZES.unpack_from(raw)
+    weights = _unpacked(raw, _SIZES.size, size)
+    at = _SIZES.size + 8 * size
+    roster_rows = orjson.loads(raw[at : at + text])
+    rosters, start = [], 0
+    for pool, reps, eligible, codes, reasons in roster_rows:
+        end = start + len(reps)
+        rosters.append(PickRoster(pool, tuple(reps), tuple(eligible), tuple(codes), tuple(reasons), weights[start:end]))
+        start = end
+    if start != size:
+        raise InvalidRecordError("stored decision detail (v4) has rosters of other sizes", reason=_CORRUPT)
+    if len(_SHARED_READ) >= _MEMO_SIZE:
+        _SHARED_READ.clear()
+    shared = _SHARED_READ[chunk] = _shared_of(chunk, None, bytes(raw[at + text :]), tuple(rosters))
+    return shared
+
+
+# The steps of a shared chunk, built when a trace is read (loading the ledger needs only the rosters).
+_STEPS_READ: dict[bytes, tuple[StepResult | None, ...]] = {}
+
+
+def _shared_steps(shared: _Shared) -> tuple[StepResult | None, ...]:
+    steps = _STEPS_READ.get(shared.chunk)
+    if steps is None:
+        if len(_STEPS_READ) >= _MEMO_SIZE:
+            _STEPS_READ.clear()
+        steps = _STEPS_READ[shared.chunk] = _steps_from_rows(orjson.loads(shared.steps) if shared.steps else [])
+    return steps
 
 
 def _steps_from_rows(rows: list[Any]) -> tuple[StepResult | None, ...]:
@@ -494,57 +713,12 @@ def _steps_from_rows(rows: list[Any]) -> tuple[StepResult | None, ...]:
     return tuple(steps)
 
 
-# Rosters with their keys by the roster's id (the entry keeps the roster).
-_ROSTERS: dict[int, _Roster] = {}
-
-
-def _rosters(picks: tuple[Pick, ...]) -> tuple[list[_Roster], list[int]]:
-    """The distinct rosters of the picks, in first-use order, and each pick's index among them."""
-    if len(picks) == 1:
-        return [_roster(picks[0].roster)], [0]
-    rosters: list[_Roster] = []
-    at: dict[int, int] = {}
-    pick_at = []
-    for pick in picks:
-        index = at.get(id(pick.roster))
-        if index is None:
-            index = at[id(pick.roster)] = len(rosters)
-            rosters.append(_roster(pick.roster))
-        pick_at.append(index)
-    return rosters, pick_at
-
-
-def _roster(roster: PickRoster) -> _Roster:
-    known = _ROSTERS.get(id(roster))
-    if known is None:
-        if len(_ROSTERS) >= _MEMO_SIZE:
-            _ROSTERS.clear()
-        known = _ROSTERS[id(roster)] = _keyed(roster)
-    return known
-
-
-def _keyed(roster: PickRoster) -> _Roster:
-    eligible = tuple(compress(roster.reps, roster.eligible))
-    pools = (roster.pool,) * len(roster.reps)
-    weights = tuple(compress(roster.weights, roster.eligible))
-    total = sum(weights)  # as routing's pick plan adds them, so that each share is the same float
-    shares = tuple(weight / total for weight in weights) if total else ()
-    return _Roster(roster, pools, eligible, pools[: len(eligible)], shares)
-
-
-def _member_keys(rosters: list[_Roster], pick_at: list[int], *, eligible: bool) -> tuple[tuple[Any, ...], ...]:
-    """(pools, reps) of the picks' members (or eligible members) in pick order."""
-    if len(pick_at) == 1:
-        only = rosters[0]
-        return (only.eligible_pools, only.eligible_reps) if eligible else (only.pools, only.roster.reps)
-    chosen = [rosters[i] for i in pick_at]
-    if eligible:
-        return _joined(r.eligible_pools for r in chosen), _joined(r.eligible_reps for r in chosen)
-    return _joined(r.pools for r in chosen), _joined(r.roster.reps for r in chosen)
-
-
-def _joined(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
-    return tuple(chain.from_iterable(parts))
+def _unsqueeze(frame: bytes | memoryview) -> bytes:
+    # The CRC has vouched for the bytes already; a forged frame header could still claim any size: refuse to
+    # allocate what no chunk ever needs.
+    if zstandard.get_frame_parameters(frame, format=_MAGICLESS).content_size > _LARGEST:
+        raise InvalidRecordError("stored decision detail (v4) claims an impossible size", reason=_CORRUPT)
+    return _ZSTD4.decompress(frame)
 
 
 def _unpacked(raw: bytes | memoryview, offset: int, size: int) -> tuple[float, ...]:
@@ -557,274 +731,94 @@ def _doubles_struct(size: int) -> struct.Struct:
     return struct.Struct(f"<{size}d")
 
 
-def _unsqueeze(frame: bytes | memoryview) -> bytes:
-    # The CRC has vouched for the bytes already; a forged frame header could still claim any size: refuse to
-    # allocate what no chunk ever needs.
-    if zstandard.get_frame_parameters(frame, format=_MAGICLESS).content_size > _LARGEST:
-        raise InvalidRecordError("stored decision detail (v4) claims an impossible size", reason=_CORRUPT)
-    return _ZSTD4.decompress(frame)
-
-
-# ---- v4: the delta chunk ----
-def _delta_chunk(
-    delta: LedgerDelta, picks: tuple[Pick, ...], rosters: list[_Roster], pick_at: list[int], members: tuple[Any, ...]
-) -> bytes:
-    changes = delta.credits
-    pools, reps, credit, expected, assigned = zip(*changes, strict=True) if changes else ((),) * 5
-    keys: list[Any]
-    floats: Iterable[float] = chain(credit, expected)
-    if pick_at and reps == (eligible := _member_keys(rosters, pick_at, eligible=True))[1] and pools == eligible[0]:
-        keys = [0, pick_at, _predicted(picks, [rosters[i] for i in pick_at], credit, expected, assigned)]
-        floats = () if keys[2] else floats
-    elif pick_at and reps == members[1] and pools == members[0]:
-        keys = [1, pick_at, False]
-    else:
-        keys = [2, [_one_or_all(pools), reps], False]
-    text = orjson.dumps((*keys, assigned, delta.counts), default=tuple)
-    return _SIZE.pack(len(text)) + text + _doubles(floats)
-
-
-def _predicted(
-    picks: tuple[Pick, ...], rosters: list[_Roster], credit: tuple[float, ...], expected: tuple[float, ...], won: Any
-) -> bool:
-    """Whether the credit changes are what a weighted round-robin pick makes of the credits it read (nearly every
-    pick): each eligible member gains its share of the pick, the chosen one loses one lead; compared bit for bit."""
-    shares = _joined(r.shares for r in rosters)
-    if len(shares) != len(credit) or _doubles(shares) != _doubles(expected):
-        return False
-    try:
-        read = chain.from_iterable(
-            compress(pick.credits, r.roster.eligible) for pick, r in zip(picks, rosters, strict=True)
-        )
-        return _doubles(map(sub, map(add, read, shares), won)) == _doubles(credit)
-    except TypeError:  # a credit read as None (rows from before credits were recorded)
-        return False
-
-
-def _one_or_all(pools: tuple[str, ...]) -> str | tuple[str, ...]:
-    """The one pool name when every row is in that pool (one pick), else the column."""
-    return pools[0] if pools and pools.count(pools[0]) == len(pools) else pools
-
-
-def _delta_from(raw: memoryview, own: memoryview, rosters: list[_Roster]) -> LedgerDelta:
-    """The delta; its credit changes are plain tuples (as routing builds them, and half the cost)."""
-    text, floats = _split_own(raw)
-    mode, keys, predicted, assigned, counts = orjson.loads(text)
-    if mode == 2:
-        pools, reps = keys
-    else:
-        pools, reps = _member_keys(rosters, keys, eligible=mode == 0)
-    size = len(reps)
-    if isinstance(pools, str):
-        pools = repeat(pools, size)
-    if predicted:
-        chosen = [rosters[i] for i in keys]
-        shares = _joined(r.shares for r in chosen)
-        credits = _unpacked(_split_own(own)[1], 0, sum(len(r.roster.reps) for r in chosen))
-        read: list[float] = []
-        start = 0
-        for r in chosen:
-            read.extend(compress(credits[start : start + len(r.roster.reps)], r.roster.eligible))
-            start += len(r.roster.reps)
-        credit: Sequence[float] = list(map(sub, map(add, read, shares), assigned))
-        expected: Sequence[float] = shares
-    else:
-        both = _unpacked(floats, 0, 2 * size)
-        credit, expected = both[:size], both[size:]
-    changes = zip(pools, reps, credit, expected, assigned, strict=True)
-    return LedgerDelta(tuple(changes), tuple(map(_new, repeat(CountChange), counts)))
-
-
-def _split_own(raw: bytes | memoryview) -> tuple[memoryview, memoryview]:
-    """A delta or own chunk's JSON and its doubles."""
-    view = memoryview(raw)
-    (size,) = _SIZE.unpack_from(view)
-    end = _SIZE.size + size
-    if end > len(view) or (len(view) - end) % 8:
-        raise InvalidRecordError(f"stored decision detail (v4) has a chunk of {len(view)} bytes", reason=_CORRUPT)
-    return view[_SIZE.size : end], view[end:]
-
-
-# ---- v4: the decision's own chunk ----
-def _own_chunk(
-    own_steps: tuple[StepResult, ...],
-    picks: tuple[Pick, ...],
-    pick_at: list[int],
-    members: tuple[Any, ...],
-    reads: Reads,
-) -> bytes:
-    credits: Sequence[float | None] = picks[0].credits if len(picks) == 1 else _joined(map(_CREDITS, picks))
-    none_at: list[int] = []
-    if None in credits:
-        none_at = [i for i, c in enumerate(credits) if c is None]
-        credits = [0.0 if c is None else c for c in credits]
-    pick_bytes = _doubles(credits)  # type: ignore[arg-type]  # the Nones are gone
-    read_pools, read_reps, entries = _columns(reads.credits, 3)
-    read_credit, expected, assigned = _columns(entries, 3)
-    size = len(members[1])
-    follows = bool(size) and read_reps[:size] == members[1] and read_pools[:size] == members[0]
-    first = size if follows else 0
-    same_credits = follows and _doubles(read_credit[:size]) == pick_bytes
-    text = orjson.dumps(
-        (
-            pick_at,
-            none_at,
-            [_own_step(step) for step in own_steps],
-            first,
-            _one_or_all(read_pools[first:]),
-            read_reps[first:],
-            same_credits,
-            assigned,
-            reads.counts,
-            orjson.Fragment(codec_v3._owners_json(reads.owners, members[1])[:-1]),
-            reads.owners_known,
-        ),
-        default=tuple,
-    )
-    floats = pick_bytes + _doubles(chain(read_credit[first:] if same_credits else read_credit, expected))
-    return _SIZE.pack(len(text)) + text + floats
-
-
-def _own_step(step: StepResult) -> tuple[Any, ...]:
-    """[stage, step, kind, outcome, detail, rule, pool, pools_tried, number of picks, owner]."""
-    return (*_STEP_HEAD(step), len(step.picks), step.owner)
-
-
-_STEP_HEAD = attrgetter("stage", "step", "kind", "outcome", "detail", "rule", "pool", "pools_tried")
-
-
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> tuple[Any, ...]:
-    """The rows' columns (``width`` of them, empty when there are no rows), transposed in C by ``zip``."""
-    return tuple(zip(*rows, strict=True)) if rows else ((),) * width
-
-
-class _Own(typing.NamedTuple):
-    """A v4 own chunk, parsed: its JSON fields and its doubles."""
-
-    pick_at: list[int]
-    none_at: list[int]
-    steps: list[list[Any]]
-    first: int
-    read_pools: str | list[str]
-    read_reps: list[str]
-    same_credits: bool
-    assigned: list[int]
-    counts: list[list[Any]]
-    owners: list[Any]
-    owners_known: bool
-    floats: memoryview
-
-
-def _own_from(raw: bytes | memoryview) -> _Own:
-    text, floats = _split_own(raw)
-    return _Own._make([*orjson.loads(text), floats])
-
-
-# ---- v4: reading ----
-class _Chunks(typing.NamedTuple):
-    shared: _Shared
-    delta: memoryview
-    own: memoryview
-
-
-def _chunks(detail_z: bytes) -> _Chunks:
-    """A v4 detail's chunks, checked against its CRC: the shared one read (or remembered), the rest decompressed."""
-    view = memoryview(detail_z)
-    (crc,) = _SIZE.unpack_from(view, 1)
-    if zlib.crc32(view[5:]) != crc:
-        raise InvalidRecordError("stored decision detail (v4) is damaged or cut short (CRC)", reason=_CORRUPT)
-    (size,) = _SHORT.unpack_from(view, 5)
-    at = 5 + _SHORT.size
-    if size == 0xFFFF:
-        (size,) = _SIZE.unpack_from(view, at)
-        at += _SIZE.size
-    shared = _shared_read(bytes(view[at : at + size]))
-    both = memoryview(_unsqueeze(view[at + size :]))
-    (size,) = _SIZE.unpack_from(both)
-    delta, mine = both[_SIZE.size : _SIZE.size + size], both[_SIZE.size + size :]
-    if len(delta) != size:
-        raise InvalidRecordError("stored decision detail (v4) is shorter than its delta", reason=_CORRUPT)
-    return _Chunks(shared, delta, mine)
-
-
 def _v4_delta(detail_z: bytes) -> LedgerDelta:
-    chunks = _chunks(detail_z)
-    return _delta_from(chunks.delta, chunks.own, chunks.shared.rosters)
+    return _delta_from(_chunks(detail_z))
 
 
 def _v4_reads(detail_z: bytes) -> Reads:
-    chunks = _chunks(detail_z)
-    own = _own_from(chunks.own)
-    return _reads_from(own, chunks.shared.rosters, _pick_credits(own, chunks.shared.rosters))
+    detail = _chunks(detail_z)
+    return _reads_from(detail, detail.own_fields())
 
 
 def _v4_parts(detail_z: bytes) -> tuple[tuple[StepResult, ...], Reads, LedgerDelta]:
-    chunks = _chunks(detail_z)
-    own = _own_from(chunks.own)
-    rosters = chunks.shared.rosters
-    credits = _pick_credits(own, rosters)
-    trace = _trace_from(chunks.shared.steps, own, rosters, credits)
-    return trace, _reads_from(own, rosters, credits), _delta_from(chunks.delta, chunks.own, rosters)
+    detail = _chunks(detail_z)
+    own = detail.own_fields()
+    return _trace_from(detail, own), _reads_from(detail, own), _delta_from(detail)
 
 
-def _pick_credits(own: _Own, rosters: list[_Roster]) -> tuple[float, ...]:
-    """The picks' credits as doubles (0.0 where a pick read None: see ``_credits_with_nones``)."""
-    size = sum(len(rosters[i].roster.reps) for i in own.pick_at)
-    return _unpacked(own.floats, 0, size)
+def _delta_keys(shared: _Shared, delta: _Delta) -> tuple[Any, Any]:
+    if delta.mode <= 1:
+        return shared.eligible_pools, shared.eligible_reps
+    if delta.mode == 2:
+        return shared.pools, shared.reps
+    return delta.keys
 
 
-def _reads_from(own: _Own, rosters: list[_Roster], pick_credits: tuple[float, ...]) -> Reads:
-    first = own.first
+def _delta_from(detail: _Detail) -> LedgerDelta:
+    """The delta; its credit changes are plain tuples (as routing builds them, and half the cost)."""
+    shared, delta, floats = detail.shared, detail.delta, detail.floats
+    pools, reps = _delta_keys(shared, delta)
+    size = len(reps)
+    if isinstance(pools, str):
+        pools = repeat(pools, size)
+    credit: Iterable[float]
+    expected: Sequence[float]
+    if delta.mode == 0:
+        if shared.shares is None:
+            raise InvalidRecordError("stored decision detail (v4) predicts shares it lacks", reason=_CORRUPT)
+        credits = compress(_unpacked(floats, 0, len(shared.reps)), shared.eligible)
+        expected = shared.shares
+        credit = map(sub, map(add, credits, expected), delta.won)
+    else:
+        both = _unpacked(floats, len(floats) - 16 * size, 2 * size)
+        credit, expected = both[:size], both[size:]
+    changes = tuple(zip(pools, reps, credit, expected, delta.won, strict=True))
+    return LedgerDelta(changes, tuple(map(_new, repeat(CountChange), delta.counts)))
+
+
+def _reads_from(detail: _Detail, own: _Own) -> Reads:
+    shared, delta = detail.shared, detail.delta
+    first, members = own.first, len(shared.reps)
     pools: Iterable[Any] = own.read_pools
     reps: list[str] = own.read_reps
     if isinstance(pools, str):
         pools = repeat(pools, len(reps))
-    members = _member_keys(rosters, own.pick_at, eligible=False) if own.pick_at else ((), ())
     if first:
-        pools, reps = chain(members[0][:first], pools), [*members[1][:first], *reps]
-    size, start = len(reps), len(pick_credits)
-    stored = size - first if own.same_credits else size
-    floats = _unpacked(own.floats, 8 * start, stored + size)
-    if 8 * (start + stored + size) != len(own.floats):
+        pools, reps = chain(shared.pools[:first], pools), [*shared.reps[:first], *reps]
+    size = len(reps)
+    stored = size - first if own.same else size
+    delta_floats = 0 if delta.mode == 0 else 2 * len(_delta_keys(shared, delta)[1])
+    if 8 * (members + stored + size + delta_floats) != len(detail.floats):
         raise InvalidRecordError("stored decision detail (v4) holds other floats than it names", reason=_CORRUPT)
-    credit = (*pick_credits[:first], *floats[:stored]) if own.same_credits else floats[:stored]
-    entries = map(_new, repeat(LedgerEntry), zip(credit, floats[stored:], own.assigned, strict=True))
+    floats = _unpacked(detail.floats, 0, members + stored + size)
+    read = floats[members : members + stored]
+    credit = (*floats[:first], *read) if own.same else read
+    entries = map(_new, repeat(LedgerEntry), zip(credit, floats[members + stored :], own.assigned, strict=True))
     return Reads(
         tuple(zip(pools, reps, entries, strict=True)),
         tuple(map(tuple, own.counts)),
-        tuple(map(_new, repeat(OwnerRead), codec_v3._owner_rows(own.owners, list(members[1])))),
+        tuple(map(_new, repeat(OwnerRead), codec_v3._owner_rows(own.owners, list(shared.reps)))),
         own.owners_known,
     )
 
 
-def _trace_from(
-    shared: tuple[StepResult | None, ...], own: _Own, rosters: list[_Roster], credits: tuple[float, ...]
-) -> tuple[StepResult, ...]:
-    credits_of = _credits_with_nones(credits, own.none_at)
-    picks = iter(own.pick_at)
-    steps = iter(own.steps)
+def _trace_from(detail: _Detail, own: _Own) -> tuple[StepResult, ...]:
+    shared = detail.shared
+    credits: list[float | None] = list(_unpacked(detail.floats, 0, len(shared.reps)))
+    for i in own.none_at:
+        credits[i] = None
+    rosters, steps = iter(shared.rosters), iter(own.steps)
     start, trace = 0, []
-    for step in shared:
+    for step in _shared_steps(shared):
         if step is not None:
             trace.append(step)
             continue
-        stage, name, kind, outcome, detail, rule, pool, tried, size, owner = next(steps)
-        made = []
-        for _ in range(size):
-            roster = rosters[next(picks)].roster
-            made.append(Pick(roster, credits_of[start : start + len(roster.reps)]))
+        stage, name, kind, outcome, detail_text, rule, pool, tried, size, owner = next(steps)
+        picks = []
+        for roster in islice(rosters, size):
+            picks.append(Pick(roster, tuple(credits[start : start + len(roster.reps)])))
             start += len(roster.reps)
-        trace.append(StepResult(stage, name, kind, outcome, detail, rule, pool, tuple(tried), tuple(made), owner))
-    if next(steps, None) is not None or next(picks, None) is not None or (not shared and own.steps):
+        trace.append(StepResult(stage, name, kind, outcome, detail_text, rule, pool, tuple(tried), tuple(picks), owner))
+    if next(steps, None) is not None or next(rosters, None) is not None:
         raise InvalidRecordError("stored decision detail (v4) has steps its trace does not place", reason=_CORRUPT)
     return tuple(trace)
-
-
-def _credits_with_nones(credits: tuple[float, ...], none_at: list[int]) -> tuple[float | None, ...]:
-    """The picks' credits with None back where a pick read none (rows from before credits were recorded)."""
-    if not none_at:
-        return credits
-    restored: list[float | None] = list(credits)
-    for i in none_at:
-        restored[i] = None
-    return tuple(restored)

@@ -4,6 +4,7 @@ damage reported, no more bytes than v3."""
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import Any
 
 import pytest
@@ -271,3 +272,14 @@ def test_generated_decisions_round_trip_exactly(data, trace):
 
 def test_an_empty_decision_round_trips():
     _round_trips(_decision(()))
+
+
+def test_a_shared_part_beyond_64_kib_round_trips():
+    # Sizes past a uint16 take the wide form of the header.
+    rng = random.Random(4)
+    reps = tuple(f"{rng.getrandbits(128):032x}@huge.example" for _ in range(6_000))
+    roster = PickRoster("huge", reps, (True,) * len(reps), (None,) * len(reps), (None,) * len(reps), (1.0,) * len(reps))
+    step = StepResult("s", "pool", "pool", "assigned", "picked", pool="huge", picks=(Pick(roster, (0.0,) * len(reps)),))
+    decision = _decision((step,))
+    assert len(encode_stored(decision)[1]) > 0xFFFF
+    _round_trips(decision)
