@@ -326,6 +326,7 @@ _KNOWN_TAGS = frozenset((legacy.V2_PLAIN, legacy.V2_ZLIB, *codec_v3.TAGS, _V4, l
 _CORRUPT = "corrupt_decision_detail"
 _SIZE = struct.Struct("<I")  # a CRC, a JSON's size or a count
 _SHORT = struct.Struct("<H")  # the shared chunk's size (0xFFFF: a uint32 follows)
+_WIDE = struct.Struct("<HI")  # 0xFFFF and the shared chunk's size
 _SIZES = struct.Struct("<II")  # the sizes of the own chunk's two JSON texts
 _BIG_ENDIAN = sys.byteorder == "big"
 _LARGEST = 64 << 20  # bytes: far above any decision's chunk (a 300-rep pool's decision is ~20 KiB)
@@ -342,7 +343,7 @@ _OWN_PARAMS = zstandard.ZstdCompressionParameters.from_level(
 )
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _PICKS, _CREDITS, _ROSTER = attrgetter("picks"), attrgetter("credits"), attrgetter("roster")
-_STEP_HEAD = attrgetter("stage", "step", "kind", "outcome", "detail", "rule", "pool", "pools_tried")
+_STEP_PLACE = attrgetter("stage", "step", "kind")
 
 
 class _Zstd4(threading.local):
@@ -373,22 +374,15 @@ class _Shared(typing.NamedTuple):
 
 
 def _shared_of(chunk: bytes, keep: Any, steps: bytes, rosters: tuple[PickRoster, ...]) -> _Shared:
-    pools = _joined((r.pool,) * len(r.reps) for r in rosters)
-    reps = _joined(r.reps for r in rosters)
-    eligible = _joined(r.eligible for r in rosters)
-    shares = [_shares(r) for r in rosters]
-    return _Shared(
-        chunk,
-        keep,
-        steps,
-        rosters,
-        pools,
-        reps,
-        eligible,
-        tuple(compress(pools, eligible)),
-        tuple(compress(reps, eligible)),
-        None if None in shares else _joined(typing.cast(list[tuple[float, ...]], shares)),
-    )
+    keyed = [_roster_keys(r) for r in rosters]
+    if len(keyed) == 1:  # one pick (nearly always): its roster's own tuples
+        pools, reps, eligible, eligible_pools, eligible_reps, shares = keyed[0][1:]
+        return _Shared(chunk, keep, steps, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
+    # roster, pools, reps, eligible, eligible pools, eligible reps, shares
+    columns = list(zip(*keyed, strict=True)) if keyed else [()] * 7
+    pools, reps, eligible, eligible_pools, eligible_reps = (_joined(column) for column in columns[1:6])
+    shares = None if None in columns[6] else _joined(columns[6])
+    return _Shared(chunk, keep, steps, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
 
 
 def _shares(roster: PickRoster) -> tuple[float, ...] | None:
@@ -399,6 +393,24 @@ def _shares(roster: PickRoster) -> tuple[float, ...] | None:
         return ()
     total = sum(weights)
     return tuple(weight / total for weight in weights) if total else None
+
+
+# Each roster's keys and shares by its id (the entry keeps the roster): the pools' rosters recur in many shared
+# chunks, with one trace or another.
+_ROSTER_KEYS: dict[int, tuple[Any, ...]] = {}
+
+
+def _roster_keys(roster: PickRoster) -> tuple[Any, ...]:
+    """(roster, pools, reps, eligible, eligible pools, eligible reps, shares) for one roster."""
+    known = _ROSTER_KEYS.get(id(roster))
+    if known is None:
+        if len(_ROSTER_KEYS) >= _MEMO_SIZE:
+            _ROSTER_KEYS.clear()
+        pools = (roster.pool,) * len(roster.reps)
+        eligible_reps = tuple(compress(roster.reps, roster.eligible))
+        keys = (pools, roster.reps, roster.eligible, pools[: len(eligible_reps)], eligible_reps, _shares(roster))
+        known = _ROSTER_KEYS[id(roster)] = (roster, *keys)
+    return known
 
 
 def _joined(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -418,26 +430,32 @@ def _detail_v4(decision: Decision) -> bytes:
         ids.append(-1)  # the steps' ids end here, the rosters' begin
         ids.extend(map(id, map(_ROSTER, picks)))
     key = tuple(ids)
-    shared = _SHARED.get(key) or _remember(key, trace, own_at, picks)
-    delta, own, floats = _own_parts(decision, shared, own_steps, picks)
+    shared = _SHARED.get(key) or _remember(key, trace, picks)
+    delta, own, floats = _own_parts(decision, shared, [(trace[i - 1] if i else None, trace[i]) for i in own_at], picks)
     return _framed(shared.chunk, _ZSTD4.own(_SIZES.pack(len(delta), len(own)) + delta + own + floats))
 
 
 def _framed(shared: bytes, own: bytes) -> bytes:
     """Tag, CRC, the size of the shared chunk, and the chunks."""
-    body = b"".join((_size(shared), shared, own))
+    size = len(shared)
+    body = b"".join((_SHORT.pack(size) if size < 0xFFFF else _WIDE.pack(0xFFFF, size), shared, own))
     return b"\x06" + _SIZE.pack(zlib.crc32(body)) + body
 
 
-def _size(chunk: bytes) -> bytes:
-    """A uint16, or 0xFFFF and a uint32."""
-    return _SHORT.pack(len(chunk)) if len(chunk) < 0xFFFF else _SHORT.pack(0xFFFF) + _SIZE.pack(len(chunk))
+class _PlainStep(typing.NamedTuple):
+    """A step with no picks, pool or owner (the cascade shares these: the rules that did not apply)."""
+
+    step: StepResult  # kept alive: while it is, its id cannot be another step's
+    group: tuple[str, ...]  # stage, step, kind and outcome: one tuple per group, so that groups compare by identity
+    after_same: bytes  # its JSON row after a step of its group
+    whole: bytes
 
 
-# Steps seen to hold no picks, pool or owner, by id (each kept alive, so the id stays its own): the cascade shares
-# such steps (the rules that did not apply), so a trace is told apart from its decision's own steps by looking up
-# ids, and only the steps not seen before are looked into.
-_PLAIN: dict[int, StepResult] = {}
+# Steps seen to hold no picks, pool or owner, by id, with their JSON rows: the cascade shares such steps (the rules
+# that did not apply), so a trace is told apart from its decision's own steps by looking up ids, and only the
+# steps not seen before are looked into.
+_PLAIN: dict[int, _PlainStep] = {}
+_GROUPS: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per stage, step, kind and outcome
 
 
 def _own_positions(trace: tuple[StepResult, ...], ids: list[int]) -> list[int]:
@@ -447,11 +465,24 @@ def _own_positions(trace: tuple[StepResult, ...], ids: list[int]) -> list[int]:
         step = trace[i]
         if step.picks or step.pool is not None or step.owner is not None:
             own.append(i)
-            continue
-        if len(_PLAIN) >= 4 * _MEMO_SIZE:
-            _PLAIN.clear()
-        _PLAIN[id(step)] = step
+        else:
+            _plain(step)
     return own
+
+
+def _plain(step: StepResult) -> _PlainStep:
+    """The step's JSON rows (see the module docstring), remembered by its id."""
+    if len(_PLAIN) >= 4 * _MEMO_SIZE:
+        _PLAIN.clear()
+        _GROUPS.clear()
+    place = (step.stage, step.step, step.kind, step.outcome)
+    group = _GROUPS.setdefault(place, place)
+    tail: tuple[Any, ...] = (step.detail,) if step.rule is None else (step.detail, step.rule)
+    if step.pools_tried:
+        tail = (step.detail, step.rule, step.pools_tried)
+    whole = orjson.dumps(place + tail)
+    known = _PLAIN[id(step)] = _PlainStep(step, group, orjson.dumps(tail) if len(tail) <= 2 else whole, whole)
+    return known
 
 
 # Shared chunks by the ids of the trace's steps (0 where a step is the decision's own) and of its picks' rosters:
@@ -459,14 +490,11 @@ def _own_positions(trace: tuple[StepResult, ...], ids: list[int]) -> list[int]:
 _SHARED: dict[tuple[int, ...], _Shared] = {}
 
 
-def _remember(
-    key: tuple[int, ...], trace: tuple[StepResult, ...], own_at: list[int], picks: tuple[Pick, ...]
-) -> _Shared:
+def _remember(key: tuple[int, ...], trace: tuple[StepResult, ...], picks: tuple[Pick, ...]) -> _Shared:
     rosters = tuple(map(_ROSTER, picks))
     weights = _joined(r.weights for r in rosters)
     roster_text = orjson.dumps([_roster_row(r) for r in rosters])
-    steps_text = orjson.dumps(_steps_rows(trace, own_at))
-    raw = _SIZES.pack(len(weights), len(roster_text)) + _doubles(weights) + roster_text + steps_text
+    raw = _SIZES.pack(len(weights), len(roster_text)) + _doubles(weights) + roster_text + _steps_json(trace, key)
     chunk = _ZSTD4.shared(raw)
     if len(_SHARED) >= _MEMO_SIZE:
         _SHARED.clear()
@@ -478,25 +506,23 @@ def _roster_row(roster: PickRoster) -> tuple[Any, ...]:
     return (roster.pool, roster.reps, roster.eligible, roster.codes, roster.reasons)
 
 
-def _steps_rows(trace: tuple[StepResult, ...], own_at: list[int]) -> list[Any]:
-    rows: list[Any] = []
-    group: tuple[str, ...] | None = None
-    for i, step in enumerate(trace):
-        if i in own_at:
-            rows.append(0)
+def _steps_json(trace: tuple[StepResult, ...], key: tuple[int, ...]) -> bytes:
+    """The steps' rows: 0 for the decision's own steps (their ids are 0 in ``key``), the others' JSON."""
+    rows = []
+    group = None
+    for step, step_id in zip(trace, key, strict=False):  # the key goes on with the rosters' ids
+        if not step_id:
+            rows.append(b"0")
             group = None
             continue
-        head = (step.stage, step.step, step.kind, step.outcome)
-        tail: tuple[Any, ...] = (step.detail,) if step.rule is None else (step.detail, step.rule)
-        if step.pools_tried:
-            tail = (step.detail, step.rule, step.pools_tried)
-        rows.append(tail if head == group and len(tail) <= 2 else head + tail)
-        group = head
-    return rows
+        known = _PLAIN.get(step_id) or _plain(step)
+        rows.append(known.after_same if known.group is group else known.whole)
+        group = known.group
+    return b"[" + b",".join(rows) + b"]"
 
 
 def _own_parts(
-    decision: Decision, shared: _Shared, own_steps: list[StepResult], picks: tuple[Pick, ...]
+    decision: Decision, shared: _Shared, own_steps: list[tuple[StepResult | None, StepResult]], picks: tuple[Pick, ...]
 ) -> tuple[bytes, bytes, bytes]:
     """The own chunk's delta JSON, other JSON and doubles."""
     reads = decision.reads
@@ -511,23 +537,50 @@ def _own_parts(
     first = size if size and read_reps[:size] == shared.reps and read_pools[:size] == shared.pools else 0
     same = bool(first) and _same_floats(read_credit[:first], credits)
     mode, keys, won, delta_floats = _delta_parts(decision.delta, shared, credits)
-    delta = orjson.dumps((mode, keys, won, decision.delta.counts), default=tuple)
+    delta_counts = decision.delta.counts
+    # CountChanges are NamedTuples, which orjson would hand to ``default`` one by one.
+    delta = orjson.dumps((mode, keys, _one_won(won), list(map(tuple, delta_counts))), default=tuple)
     text = orjson.dumps(
         (
             none_at,
-            [(*_STEP_HEAD(step), len(step.picks), step.owner) for step in own_steps],
+            [_own_step(before, step) for before, step in own_steps],
             first,
             _one_or_all(read_pools[first:]),
             read_reps[first:],
             same,
             assigned,
-            reads.counts,
+            _count_reads(reads.counts, delta_counts),
             orjson.Fragment(_owners_json(reads.owners, shared.reps)),
             reads.owners_known,
         ),
         default=tuple,
     )
     return delta, text, _doubles(chain(credits, read_credit[first:] if same else read_credit, expected, delta_floats))
+
+
+def _own_step(before: StepResult | None, step: StepResult) -> tuple[Any, ...]:
+    """[stage, step, kind, outcome, detail, rule, pool, pools_tried, number of picks, owner], without its first
+    three when the step before has the same ones, and pools_tried 0 when it is just the pool."""
+    tried = 0 if step.pools_tried == (step.pool,) else step.pools_tried
+    row = (step.outcome, step.detail, step.rule, step.pool, tried, len(step.picks), step.owner)
+    if before is not None and _STEP_PLACE(before) == _STEP_PLACE(step):
+        return row
+    return (*_STEP_PLACE(step), *row)
+
+
+def _one_won(won: tuple[Any, ...]) -> Any:
+    """The assigned_added column, or the position of its only 1 when the others are 0 (one rep chosen per pick)."""
+    if len(won) > 1 and won.count(0) == len(won) - 1 and 1 in won and set(map(type, won)) == {int}:
+        return won.index(1)
+    return won
+
+
+def _count_reads(reads: tuple[tuple[str, str, int], ...], changes: tuple[CountChange, ...]) -> Any:
+    """The count reads, or only their counts when they are of the periods the count changes are (as routing
+    reads a rep's counts for the periods it then counts the lead in)."""
+    if reads and len(reads) == len(changes) and [r[:2] for r in reads] == [c[:2] for c in changes]:
+        return [r[2] for r in reads]
+    return reads
 
 
 # Owner reads are the snapshot's own (shared) objects, read for the same pools' members from one decision to the
@@ -705,12 +758,26 @@ def _steps_from_rows(rows: list[Any]) -> tuple[StepResult | None, ...]:
             if before is None:
                 raise InvalidRecordError("stored decision detail (v4) continues a step it lacks", reason=_CORRUPT)
             row = [before.stage, before.step, before.kind, before.outcome, *row]
+        steps.append(_step_of((*row[:6], tuple(row[6])) if len(row) == 7 else tuple(row)))
+    return tuple(steps)
+
+
+# Steps read back by their row: the same rules that did not apply, shared by the steps read (they are immutable).
+_STEP_OF_ROW: dict[tuple[Any, ...], StepResult] = {}
+
+
+def _step_of(row: tuple[Any, ...]) -> StepResult:
+    step = _STEP_OF_ROW.get(row)
+    if step is None:
+        if len(_STEP_OF_ROW) >= 4 * _MEMO_SIZE:
+            _STEP_OF_ROW.clear()
         if len(row) == 7:
             stage, name, kind, outcome, detail, rule, tried = row
-            steps.append(StepResult(stage, name, kind, outcome, detail, rule, pools_tried=tuple(tried)))
+            step = StepResult(stage, name, kind, outcome, detail, rule, pools_tried=tried)
         else:
-            steps.append(StepResult(*row))
-    return tuple(steps)
+            step = StepResult(*row)
+        _STEP_OF_ROW[row] = step
+    return step
 
 
 def _unsqueeze(frame: bytes | memoryview) -> bytes:
@@ -759,6 +826,12 @@ def _delta_from(detail: _Detail) -> LedgerDelta:
     shared, delta, floats = detail.shared, detail.delta, detail.floats
     pools, reps = _delta_keys(shared, delta)
     size = len(reps)
+    won = delta.won
+    if isinstance(won, int):  # the position of the only 1
+        if not 0 <= won < size:
+            raise InvalidRecordError("stored decision detail (v4) names no such credit change", reason=_CORRUPT)
+        won = [0] * size
+        won[delta.won] = 1
     if isinstance(pools, str):
         pools = repeat(pools, size)
     credit: Iterable[float]
@@ -768,11 +841,11 @@ def _delta_from(detail: _Detail) -> LedgerDelta:
             raise InvalidRecordError("stored decision detail (v4) predicts shares it lacks", reason=_CORRUPT)
         credits = compress(_unpacked(floats, 0, len(shared.reps)), shared.eligible)
         expected = shared.shares
-        credit = map(sub, map(add, credits, expected), delta.won)
+        credit = map(sub, map(add, credits, expected), won)
     else:
         both = _unpacked(floats, len(floats) - 16 * size, 2 * size)
         credit, expected = both[:size], both[size:]
-    changes = tuple(zip(pools, reps, credit, expected, delta.won, strict=True))
+    changes = tuple(zip(pools, reps, credit, expected, won, strict=True))
     return LedgerDelta(changes, tuple(map(_new, repeat(CountChange), delta.counts)))
 
 
@@ -796,10 +869,16 @@ def _reads_from(detail: _Detail, own: _Own) -> Reads:
     entries = map(_new, repeat(LedgerEntry), zip(credit, floats[members + stored :], own.assigned, strict=True))
     return Reads(
         tuple(zip(pools, reps, entries, strict=True)),
-        tuple(map(tuple, own.counts)),
+        _count_reads_from(own.counts, delta.counts),
         tuple(map(_new, repeat(OwnerRead), codec_v3._owner_rows(own.owners, list(shared.reps)))),
         own.owners_known,
     )
+
+
+def _count_reads_from(counts: list[Any], changes: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
+    if counts and not isinstance(counts[0], list):  # the counts alone, of the count changes' periods
+        return tuple((change[0], change[1], count) for change, count in zip(changes, counts, strict=True))
+    return tuple(map(tuple, counts))
 
 
 def _trace_from(detail: _Detail, own: _Own) -> tuple[StepResult, ...]:
@@ -813,7 +892,15 @@ def _trace_from(detail: _Detail, own: _Own) -> tuple[StepResult, ...]:
         if step is not None:
             trace.append(step)
             continue
-        stage, name, kind, outcome, detail_text, rule, pool, tried, size, owner = next(steps)
+        row = next(steps)
+        if len(row) == 7:  # in the place (stage, step, kind) of the step before
+            before = trace[-1] if trace else None
+            if before is None:
+                raise InvalidRecordError("stored decision detail (v4) has a step with no place", reason=_CORRUPT)
+            row = [*_STEP_PLACE(before), *row]
+        stage, name, kind, outcome, detail_text, rule, pool, tried, size, owner = row
+        if tried == 0:
+            tried = [pool]
         picks = []
         for roster in islice(rosters, size):
             picks.append(Pick(roster, tuple(credits[start : start + len(roster.reps)])))
