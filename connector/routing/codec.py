@@ -13,21 +13,25 @@ rules that did not apply are the same step objects from lead to lead, and a pool
 lead picked from the pool while the verdicts hold. So that part is compressed once, remembered by the identity of
 those objects, and copied into each detail; only the decision's own part is compressed per decision. Floats are
 little-endian doubles (exact for every float: inf, NaN and -0.0 too; nothing to format or parse).
-    detail   tag 6, a CRC-32 (uint32, little-endian) of all that follows, the shared chunk's size (uint16, or
-             0xFFFF and a uint32), the shared chunk, the own chunk. Each chunk is a magic-less zstd frame.
+    detail   tag 6, a CRC-32 (uint32, little-endian) of all that follows, the sizes of the shared and the
+             numbers chunks (each a uint16, or 0xFFFF and a uint32), then the shared, numbers and own chunks, each
+             a magic-less zstd frame (the shared one at level 3, made once; the numbers one at level -1, the own
+             one at level 1: the text gains from Huffman coding, the doubles do not).
     shared   two uint32 sizes (the number of weights, the rosters' JSON), the weights of every pick's roster as
              doubles, the rosters' JSON [[pool, reps, eligible, codes, reasons] per pick], then the steps' JSON:
              a row per trace step, 0 where one of the decision's own steps goes (a step with picks, a pool or an
              owner); [stage, step, kind, outcome, detail], with [..., rule] or [..., rule, pools_tried] as needed;
              [detail] or [detail, rule] after a step of the same stage, step, kind and outcome.
-    own      two uint32 sizes (the delta's JSON, the other JSON), the delta's JSON [mode, keys, assigned_added,
-             count changes as [rep, period, added]], the other JSON [positions of None among the picks' credits,
-             the own steps as [stage, step, kind, outcome, detail, rule, pool, pools_tried, number of picks,
-             owner], n, the pools of the credit reads after the first n (one name when all alike), their reps,
-             whether the first n credits read are the picks' own, the credit reads' assigned column, the count
-             reads as [rep, period, count], the owner reads as v3 wrote them, owners_known], then the doubles:
-             the picks' credits (0.0 for None), the credits read (all, or those after the first n), the credit
-             reads' expected column, and unless the delta is predicted its credit and expected_added columns.
+    numbers  a uint32 size of the delta's JSON [mode, keys, assigned_added (or the position of its only 1),
+             count changes as [rep, period, added]], the JSON, then the doubles: the picks' credits (0.0 for
+             None), the credits read (all, or those after the first n when they are the picks'), the credit
+             reads' expected column, and (unless the delta is predicted) its credit and expected_added columns.
+    own      JSON [positions of None among the picks' credits, the own steps as [stage, step, kind, outcome,
+             detail, rule, pool, pools_tried (0: just the pool), number of picks, owner] (the first three left out
+             when the step before has them), n, the pools of the credit reads after the first n (one name when
+             all alike), their reps, whether the first n credits read are the picks' own, the credit reads'
+             assigned column, the count reads as [rep, period, count] (or the counts alone when of the count
+             changes' periods), the owner reads as v3 wrote them, owners_known].
     The first n credit reads are keyed (pool, rep) by the picks' members in pick order (a pool pick reads every
     member's standing: nearly always n is all of them). The delta's keys are the picks' eligible members (modes
     0 and 1), all their members (2) or [pools, reps] (3). Mode 0 (nearly every round-robin pick) stores no floats:
@@ -35,8 +39,8 @@ little-endian doubles (exact for every float: inf, NaN and -0.0 too; nothing to 
     out as routing does) and its credit the credit it read plus that share minus its assigned_added; the encoder
     checks both bit for bit before it chooses mode 0.
 The CRC makes any damaged or cut detail an ``InvalidRecordError`` before anything is decompressed. Loading the
-ledger (``stored_delta``) parses the delta's JSON and the rosters (each shared chunk's rosters remembered by its
-bytes), not the steps nor the other JSON.
+ledger (``stored_delta``) reads the numbers chunk and the rosters (each shared chunk's rosters remembered by its
+bytes), not the steps nor the own chunk.
 """
 
 from __future__ import annotations
@@ -341,6 +345,11 @@ _SHARED_PARAMS = zstandard.ZstdCompressionParameters.from_level(
 _OWN_PARAMS = zstandard.ZstdCompressionParameters.from_level(
     1, write_checksum=False, write_dict_id=False, format=_MAGICLESS
 )
+# The numbers chunk (the delta's JSON and the doubles) gains next to nothing from Huffman coding: level -1 leaves
+# it out, which halves the time to compress it and to decompress it (loading the ledger decompresses only it).
+_NUMBERS_PARAMS = zstandard.ZstdCompressionParameters.from_level(
+    -1, write_checksum=False, write_dict_id=False, format=_MAGICLESS
+)
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _PICKS, _CREDITS, _ROSTER = attrgetter("picks"), attrgetter("credits"), attrgetter("roster")
 _STEP_PLACE = attrgetter("stage", "step", "kind")
@@ -352,6 +361,7 @@ class _Zstd4(threading.local):
     def __init__(self) -> None:
         self.shared = zstandard.ZstdCompressor(compression_params=_SHARED_PARAMS).compress
         self.own = zstandard.ZstdCompressor(compression_params=_OWN_PARAMS).compress
+        self.numbers = zstandard.ZstdCompressor(compression_params=_NUMBERS_PARAMS).compress
         self.decompress = zstandard.ZstdDecompressor(format=_MAGICLESS).decompress
 
 
@@ -432,14 +442,19 @@ def _detail_v4(decision: Decision) -> bytes:
     key = tuple(ids)
     shared = _SHARED.get(key) or _remember(key, trace, picks)
     delta, own, floats = _own_parts(decision, shared, [(trace[i - 1] if i else None, trace[i]) for i in own_at], picks)
-    return _framed(shared.chunk, _ZSTD4.own(_SIZES.pack(len(delta), len(own)) + delta + own + floats))
+    zstd = _ZSTD4
+    return _framed(shared.chunk, zstd.numbers(_SIZE.pack(len(delta)) + delta + floats), zstd.own(own))
 
 
-def _framed(shared: bytes, own: bytes) -> bytes:
-    """Tag, CRC, the size of the shared chunk, and the chunks."""
-    size = len(shared)
-    body = b"".join((_SHORT.pack(size) if size < 0xFFFF else _WIDE.pack(0xFFFF, size), shared, own))
+def _framed(shared: bytes, numbers: bytes, own: bytes) -> bytes:
+    """Tag, CRC, the sizes of the shared and numbers chunks, and the chunks."""
+    body = b"".join((_size(len(shared)), _size(len(numbers)), shared, numbers, own))
     return b"\x06" + _SIZE.pack(zlib.crc32(body)) + body
+
+
+def _size(size: int) -> bytes:
+    """A uint16, or 0xFFFF and a uint32 (see ``_size_at``)."""
+    return _SHORT.pack(size) if size < 0xFFFF else _WIDE.pack(0xFFFF, size)
 
 
 class _PlainStep(typing.NamedTuple):
@@ -677,11 +692,11 @@ class _Delta(typing.NamedTuple):
 class _Detail(typing.NamedTuple):
     shared: _Shared
     delta: _Delta
-    own: memoryview  # the own chunk's other JSON, parsed only by those who need it
+    own: memoryview  # the own chunk (a frame of the other JSON), read only by those who need it
     floats: memoryview
 
     def own_fields(self) -> _Own:
-        return _Own._make(orjson.loads(self.own))
+        return _Own._make(orjson.loads(_unsqueeze(self.own)))
 
 
 def _chunks(detail_z: bytes) -> _Detail:
@@ -691,16 +706,18 @@ def _chunks(detail_z: bytes) -> _Detail:
     (crc,) = _SIZE.unpack_from(view, 1)
     if zlib.crc32(view[5:]) != crc:
         raise InvalidRecordError("stored decision detail (v4) is damaged or cut short (CRC)", reason=_CORRUPT)
-    at, size = _size_at(view, 5)
-    chunk = detail_z[at : at + size]
+    at, shared_size = _size_at(view, 5)
+    at, numbers_size = _size_at(view, at)
+    chunk = detail_z[at : at + shared_size]
     shared = _SHARED_READ.get(chunk) or _shared_read(chunk)
-    raw = memoryview(_unsqueeze(view[at + size :]))
-    delta, own = _SIZES.unpack_from(raw)
-    start = _SIZES.size + delta
-    end = start + own
-    if end > len(raw) or (len(raw) - end) % 8:
-        raise InvalidRecordError(f"stored decision detail (v4) has an own chunk of {len(raw)} bytes", reason=_CORRUPT)
-    return _Detail(shared, _Delta._make(orjson.loads(raw[_SIZES.size : start])), raw[start:end], raw[end:])
+    at += shared_size
+    numbers = memoryview(_unsqueeze(view[at : at + numbers_size]))
+    (size,) = _SIZE.unpack_from(numbers)
+    end = _SIZE.size + size
+    if end > len(numbers) or (len(numbers) - end) % 8:
+        raise InvalidRecordError(f"stored decision detail (v4) has {len(numbers)} bytes of numbers", reason=_CORRUPT)
+    delta = _Delta._make(orjson.loads(numbers[_SIZE.size : end]))
+    return _Detail(shared, delta, view[at + numbers_size :], numbers[end:])
 
 
 def _size_at(view: memoryview, at: int) -> tuple[int, int]:
