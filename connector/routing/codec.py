@@ -372,7 +372,7 @@ class _Shared(typing.NamedTuple):
     """A shared chunk and what the picks it holds give the reads and the delta, worked out once."""
 
     chunk: bytes
-    keep: Any  # (encoding) the trace, kept alive so that no id in the memo key can become another object's
+    keep: Any  # (encoding) the plain steps, kept alive so that no id in the memo key can become another object's
     steps: bytes  # (decoding) the steps' JSON rows (see ``_shared_steps``)
     rosters: tuple[PickRoster, ...]  # one per pick, in pick order
     pools: tuple[str | None, ...]  # the picks' members' (pool, rep) keys, pick after pick
@@ -513,7 +513,8 @@ def _remember(key: tuple[int, ...], trace: tuple[StepResult, ...], picks: tuple[
     chunk = _ZSTD4.shared(raw)
     if len(_SHARED) >= _MEMO_SIZE:
         _SHARED.clear()
-    shared = _SHARED[key] = _shared_of(chunk, trace, b"", rosters)
+    plain = tuple(compress(trace, key))  # the steps whose ids are in the key (not the decision's own, with its picks)
+    shared = _SHARED[key] = _shared_of(chunk, plain, b"", rosters)
     return shared
 
 

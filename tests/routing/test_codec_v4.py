@@ -283,3 +283,15 @@ def test_a_shared_part_beyond_64_kib_round_trips():
     decision = _decision((step,))
     assert len(encode_stored(decision)[1]) > 0xFFFF
     _round_trips(decision)
+
+
+def test_objects_made_and_dropped_one_after_another_never_borrow_each_others_parts():
+    # The encoder remembers steps and rosters by id; a dropped object's id may be reused by the next one. Past the
+    # memos' sizes too (their entries keep their objects, and are cleared when full).
+    for n in range(5_000):
+        roster = PickRoster(f"p{n % 7}", (f"a{n}", "b"), (n % 2 == 0, True), (None, None), (None, None), (1.0, n))
+        plain = StepResult("s", "rules", "rules", "no_match", f"country is {n}", rule=f"r{n % 3}")
+        own = StepResult("s", "pool", "pool", "assigned", "picked b", pool="p", picks=(Pick(roster, (0.5, -n)),))
+        decision = _decision((plain, own))
+        head, detail = encode_stored(decision)
+        assert decode_stored(head, detail) == decision
