@@ -55,7 +55,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from itertools import chain, compress, count, islice, repeat
 from operator import add, attrgetter, is_, not_, sub
 from typing import Any, Union
@@ -585,10 +585,19 @@ def _own_step(before: StepResult | None, step: StepResult) -> tuple[Any, ...]:
 
 
 def _one_won(won: tuple[Any, ...]) -> Any:
-    """The assigned_added column, or the position of its only 1 when the others are 0 (one rep chosen per pick)."""
-    if len(won) > 1 and won.count(0) == len(won) - 1 and 1 in won and set(map(type, won)) == {int}:
-        return won.index(1)
-    return won
+    """The assigned_added column, or the position of its only 1 when the others are 0 (one rep chosen per pick).
+    Told by the JSON, which tells 1 from 1.0 and True (``==`` does not)."""
+    text = orjson.dumps(won)
+    if len(won) > 1 and 1 in won:
+        chosen = won.index(1)
+        if text == _one_hot(len(won), chosen):
+            return chosen
+    return orjson.Fragment(text)
+
+
+@lru_cache(maxsize=1_024)
+def _one_hot(size: int, chosen: int) -> bytes:
+    return orjson.dumps([int(i == chosen) for i in range(size)])
 
 
 def _count_reads(reads: tuple[tuple[str, str, int], ...], changes: tuple[CountChange, ...]) -> Any:
@@ -888,9 +897,27 @@ def _reads_from(detail: _Detail, own: _Own) -> Reads:
     return Reads(
         tuple(zip(pools, reps, entries, strict=True)),
         _count_reads_from(own.counts, delta.counts),
-        tuple(map(_new, repeat(OwnerRead), codec_v3._owner_rows(own.owners, list(shared.reps)))),
+        _owner_reads(own.owners, shared),
         own.owners_known,
     )
+
+
+# Owner reads read back, by the shared chunk and the keys before the members' (when every owner is found, active
+# and holds no open leads, as nearly always): the same reads recur from one decision to the next.
+_OWNERS_READ: dict[tuple[bytes, int, tuple[str, ...]], tuple[OwnerRead, ...]] = {}
+
+
+def _owner_reads(owners: list[Any], shared: _Shared) -> tuple[OwnerRead, ...]:
+    if len(owners) != 2:  # with found, active and open_leads columns
+        return tuple(map(_new, repeat(OwnerRead), codec_v3._owner_rows(owners, list(shared.reps))))
+    key = (shared.chunk, owners[0], tuple(owners[1]))
+    known = _OWNERS_READ.get(key)
+    if known is None:
+        if len(_OWNERS_READ) >= _MEMO_SIZE:
+            _OWNERS_READ.clear()
+        rows = codec_v3._owner_rows(owners, list(shared.reps))
+        known = _OWNERS_READ[key] = tuple(map(_new, repeat(OwnerRead), rows))
+    return known
 
 
 def _count_reads_from(counts: list[Any], changes: list[list[Any]]) -> tuple[tuple[Any, ...], ...]:
