@@ -372,9 +372,11 @@ class _Shared(typing.NamedTuple):
     """A shared chunk and what the picks it holds give the reads and the delta, worked out once."""
 
     chunk: bytes
-    keep: Any  # (encoding) the plain steps, kept alive so that no id in the memo key can become another object's
+    # Encoding: the plain steps, kept alive so that no id in the memo key can become another object's. Decoding:
+    # the rosters' JSON rows and weights (see ``_shared_rosters``).
+    keep: Any
     steps: bytes  # (decoding) the steps' JSON rows (see ``_shared_steps``)
-    rosters: tuple[PickRoster, ...]  # one per pick, in pick order
+    rosters: tuple[PickRoster, ...]  # (encoding) one per pick, in pick order
     pools: tuple[str | None, ...]  # the picks' members' (pool, rep) keys, pick after pick
     reps: tuple[str, ...]
     eligible: tuple[bool, ...]
@@ -383,44 +385,51 @@ class _Shared(typing.NamedTuple):
     shares: tuple[float, ...] | None  # each eligible member's share of its round-robin pick, as routing works it
 
 
-def _shared_of(chunk: bytes, keep: Any, steps: bytes, rosters: tuple[PickRoster, ...]) -> _Shared:
-    keyed = [_roster_keys(r) for r in rosters]
+def _shared_of(chunk: bytes, keep: Any, steps: bytes, rosters: Any, keyed: list[tuple[Any, ...]]) -> _Shared:
+    """The shared chunk with its picks' keys joined: ``keyed`` holds each pick's (pools, reps, eligible, eligible
+    pools, eligible reps, shares)."""
     if len(keyed) == 1:  # one pick (nearly always): its roster's own tuples
-        pools, reps, eligible, eligible_pools, eligible_reps, shares = keyed[0][1:]
+        pools, reps, eligible, eligible_pools, eligible_reps, shares = keyed[0]
         return _Shared(chunk, keep, steps, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
-    # roster, pools, reps, eligible, eligible pools, eligible reps, shares
-    columns = list(zip(*keyed, strict=True)) if keyed else [()] * 7
-    pools, reps, eligible, eligible_pools, eligible_reps = (_joined(column) for column in columns[1:6])
-    shares = None if None in columns[6] else _joined(columns[6])
+    columns = list(zip(*keyed, strict=True)) if keyed else [()] * 6
+    pools, reps, eligible, eligible_pools, eligible_reps = (_joined(column) for column in columns[:5])
+    shares = None if None in columns[5] else _joined(columns[5])
     return _Shared(chunk, keep, steps, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
 
 
-def _shares(roster: PickRoster) -> tuple[float, ...] | None:
+def _keys_of(
+    pool: str | None, reps: tuple[str, ...], eligible: tuple[bool, ...], weights: Sequence[float]
+) -> tuple[Any, ...]:
+    """A roster's (pools, reps, eligible, eligible pools, eligible reps, shares)."""
+    pools = (pool,) * len(reps)
+    eligible_reps = tuple(compress(reps, eligible))
+    return (pools, reps, eligible, pools[: len(eligible_reps)], eligible_reps, _shares(weights, eligible))
+
+
+def _shares(weights: Sequence[float], eligible: tuple[bool, ...]) -> tuple[float, ...] | None:
     """Each eligible member's weight over their total, added and divided as routing's pick plan does (so each
     share is the same float), or None when there is no such share."""
-    weights = tuple(compress(roster.weights, roster.eligible))
-    if not weights:
+    chosen = tuple(compress(weights, eligible))
+    if not chosen:
         return ()
-    total = sum(weights)
-    return tuple(weight / total for weight in weights) if total else None
+    total = sum(chosen)
+    return tuple(weight / total for weight in chosen) if total else None
 
 
 # Each roster's keys and shares by its id (the entry keeps the roster): the pools' rosters recur in many shared
 # chunks, with one trace or another.
-_ROSTER_KEYS: dict[int, tuple[Any, ...]] = {}
+_ROSTER_KEYS: dict[int, tuple[PickRoster, tuple[Any, ...]]] = {}
 
 
 def _roster_keys(roster: PickRoster) -> tuple[Any, ...]:
-    """(roster, pools, reps, eligible, eligible pools, eligible reps, shares) for one roster."""
+    """``_keys_of`` the roster, remembered."""
     known = _ROSTER_KEYS.get(id(roster))
     if known is None:
         if len(_ROSTER_KEYS) >= _MEMO_SIZE:
             _ROSTER_KEYS.clear()
-        pools = (roster.pool,) * len(roster.reps)
-        eligible_reps = tuple(compress(roster.reps, roster.eligible))
-        keys = (pools, roster.reps, roster.eligible, pools[: len(eligible_reps)], eligible_reps, _shares(roster))
-        known = _ROSTER_KEYS[id(roster)] = (roster, *keys)
-    return known
+        keys = _keys_of(roster.pool, roster.reps, roster.eligible, roster.weights)
+        known = _ROSTER_KEYS[id(roster)] = (roster, keys)
+    return known[1]
 
 
 def _joined(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -514,7 +523,7 @@ def _remember(key: tuple[int, ...], trace: tuple[StepResult, ...], picks: tuple[
     if len(_SHARED) >= _MEMO_SIZE:
         _SHARED.clear()
     plain = tuple(compress(trace, key))  # the steps whose ids are in the key (not the decision's own, with its picks)
-    shared = _SHARED[key] = _shared_of(chunk, plain, b"", rosters)
+    shared = _SHARED[key] = _shared_of(chunk, plain, b"", rosters, [_roster_keys(r) for r in rosters])
     return shared
 
 
@@ -742,22 +751,46 @@ _SHARED_READ: dict[bytes, _Shared] = {}
 
 
 def _shared_read(chunk: bytes) -> _Shared:
+    """The chunk's rosters' keys (what loading the ledger needs); its rosters and steps are built when a trace is
+    read (``_shared_rosters``, ``_shared_steps``)."""
     raw = memoryview(_unsqueeze(chunk))
     size, text = _SIZES.unpack_from(raw)
     weights = _unpacked(raw, _SIZES.size, size)
     at = _SIZES.size + 8 * size
-    roster_rows = orjson.loads(raw[at : at + text])
-    rosters, start = [], 0
-    for pool, reps, eligible, codes, reasons in roster_rows:
+    rows = orjson.loads(raw[at : at + text])
+    keyed, start = [], 0
+    for row in rows:
+        pool, reps, eligible = row[0], tuple(row[1]), tuple(row[2])
         end = start + len(reps)
-        rosters.append(PickRoster(pool, tuple(reps), tuple(eligible), tuple(codes), tuple(reasons), weights[start:end]))
+        keyed.append(_keys_of(pool, reps, eligible, weights[start:end]))
         start = end
     if start != size:
         raise InvalidRecordError("stored decision detail (v4) has rosters of other sizes", reason=_CORRUPT)
     if len(_SHARED_READ) >= _MEMO_SIZE:
         _SHARED_READ.clear()
-    shared = _SHARED_READ[chunk] = _shared_of(chunk, None, bytes(raw[at + text :]), tuple(rosters))
+    shared = _SHARED_READ[chunk] = _shared_of(chunk, (rows, weights), bytes(raw[at + text :]), (), keyed)
     return shared
+
+
+# The rosters of a shared chunk, built when a trace is read.
+_ROSTERS_READ: dict[bytes, tuple[PickRoster, ...]] = {}
+
+
+def _shared_rosters(shared: _Shared) -> tuple[PickRoster, ...]:
+    rosters = _ROSTERS_READ.get(shared.chunk)
+    if rosters is None:
+        if len(_ROSTERS_READ) >= _MEMO_SIZE:
+            _ROSTERS_READ.clear()
+        rows, weights = shared.keep
+        made, start = [], 0
+        for pool, reps, eligible, codes, reasons in rows:
+            end = start + len(reps)
+            made.append(
+                PickRoster(pool, tuple(reps), tuple(eligible), tuple(codes), tuple(reasons), weights[start:end])
+            )
+            start = end
+        rosters = _ROSTERS_READ[shared.chunk] = tuple(made)
+    return rosters
 
 
 # The steps of a shared chunk, built when a trace is read (loading the ledger needs only the rosters).
@@ -931,7 +964,7 @@ def _trace_from(detail: _Detail, own: _Own) -> tuple[StepResult, ...]:
     credits: list[float | None] = list(_unpacked(detail.floats, 0, len(shared.reps)))
     for i in own.none_at:
         credits[i] = None
-    rosters, steps = iter(shared.rosters), iter(own.steps)
+    rosters, steps = iter(_shared_rosters(shared)), iter(own.steps)
     start, trace = 0, []
     for step in _shared_steps(shared):
         if step is not None:
