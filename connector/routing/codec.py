@@ -53,10 +53,10 @@ import types
 import typing
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
-from itertools import chain, compress, count, islice, repeat
+from itertools import chain, compress, count, repeat
 from operator import add, attrgetter, is_, not_, sub
 from typing import Any, Union
 
@@ -964,26 +964,42 @@ def _trace_from(detail: _Detail, own: _Own) -> tuple[StepResult, ...]:
     credits: list[float | None] = list(_unpacked(detail.floats, 0, len(shared.reps)))
     for i in own.none_at:
         credits[i] = None
-    rosters, steps = iter(_shared_rosters(shared)), iter(own.steps)
-    start, trace = 0, []
-    for step in _shared_steps(shared):
-        if step is not None:
-            trace.append(step)
-            continue
-        row = next(steps)
-        if len(row) == 7:  # in the place (stage, step, kind) of the step before
-            before = trace[-1] if trace else None
-            if before is None:
-                raise InvalidRecordError("stored decision detail (v4) has a step with no place", reason=_CORRUPT)
-            row = [*_STEP_PLACE(before), *row]
-        stage, name, kind, outcome, detail_text, rule, pool, tried, size, owner = row
-        if tried == 0:
-            tried = [pool]
-        picks = []
-        for roster in islice(rosters, size):
-            picks.append(Pick(roster, tuple(credits[start : start + len(roster.reps)])))
-            start += len(roster.reps)
-        trace.append(StepResult(stage, name, kind, outcome, detail_text, rule, pool, tuple(tried), tuple(picks), owner))
-    if next(steps, None) is not None or next(rosters, None) is not None:
+    rosters, rows, read = iter(_shared_rosters(shared)), iter(own.steps), tuple(credits)
+    trace: list[StepResult] = []
+    start = 0
+    for shared_step in _shared_steps(shared):
+        step = shared_step
+        if step is None:  # one of the decision's own steps goes here
+            step, start = _own_step_from(next(rows, None), trace, rosters, read, start)
+        trace.append(step)
+    if next(rows, None) is not None or next(rosters, None) is not None:
         raise InvalidRecordError("stored decision detail (v4) has steps its trace does not place", reason=_CORRUPT)
     return tuple(trace)
+
+
+def _own_step_from(
+    row: list[Any] | None,
+    trace: list[StepResult],
+    rosters: Iterator[PickRoster],
+    credits: tuple[float | None, ...],
+    start: int,
+) -> tuple[StepResult, int]:
+    """An own step from its row, its picks' rosters taken in turn and their credits from ``start`` on; and where
+    the next pick's credits start."""
+    if row is None:
+        raise InvalidRecordError("stored decision detail (v4) lacks one of its own steps", reason=_CORRUPT)
+    if len(row) == 7:  # in the place (stage, step, kind) of the step before
+        if not trace:
+            raise InvalidRecordError("stored decision detail (v4) has a step with no place", reason=_CORRUPT)
+        row = [*_STEP_PLACE(trace[-1]), *row]
+    stage, name, kind, outcome, detail, rule, pool, tried, size, owner = row
+    picks = []
+    for _ in range(size):
+        roster = next(rosters, None)
+        if roster is None:
+            raise InvalidRecordError("stored decision detail (v4) lacks a pick's roster", reason=_CORRUPT)
+        end = start + len(roster.reps)
+        picks.append(Pick(roster, credits[start:end]))
+        start = end
+    pools_tried = (pool,) if tried == 0 else tuple(tried)
+    return StepResult(stage, name, kind, outcome, detail, rule, pool, pools_tried, tuple(picks), owner), start

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import struct
+import zlib
 from typing import Any
 
+import orjson
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -295,3 +299,69 @@ def test_objects_made_and_dropped_one_after_another_never_borrow_each_others_par
         decision = _decision((plain, own))
         head, detail = encode_stored(decision)
         assert decode_stored(head, detail) == decision
+
+
+_MAGICLESS = zstandard.FORMAT_ZSTD1_MAGICLESS
+
+
+def _parts(detail: bytes) -> tuple[bytes, bytes, bytes]:
+    """The shared chunk, the numbers chunk (decompressed) and the own JSON (decompressed) of a detail whose chunks
+    are under 64 KiB, as the module docstring lays them out."""
+    shared_size, numbers_size = struct.unpack_from("<HH", detail, 5)
+    shared, rest = detail[9 : 9 + shared_size], detail[9 + shared_size :]
+    unzstd = zstandard.ZstdDecompressor(format=_MAGICLESS).decompress
+    return shared, unzstd(rest[:numbers_size]), unzstd(rest[numbers_size:])
+
+
+def _framed(shared: bytes, numbers: bytes, own: bytes) -> bytes:
+    """A detail of these parts, with a CRC that matches them."""
+    params = zstandard.ZstdCompressionParameters.from_level(1, format=_MAGICLESS)
+    zstd = zstandard.ZstdCompressor(compression_params=params).compress
+    numbers, own = zstd(numbers), zstd(own)
+    body = struct.pack("<HH", len(shared), len(numbers)) + shared + numbers + own
+    return b"\x06" + struct.pack("<I", zlib.crc32(body)) + body
+
+
+def _own_json(change: Any) -> Any:
+    def changed(parts: tuple[bytes, bytes, bytes]) -> bytes:
+        shared, numbers, own = parts
+        return _framed(shared, numbers, orjson.dumps(change(orjson.loads(own))))
+
+    return changed
+
+
+def _numbers(change: Any) -> Any:
+    def changed(parts: tuple[bytes, bytes, bytes]) -> bytes:
+        shared, numbers, own = parts
+        return _framed(shared, change(numbers), own)
+
+    return changed
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        _own_json(lambda own: [own[0], own[1][:-1], *own[2:]]),  # a step less than the trace places
+        _own_json(lambda own: [own[0], [*own[1], own[1][-1]], *own[2:]]),  # a step more
+        _own_json(lambda own: own[:-1]),  # a field less
+        _own_json(lambda own: [own[0], [["x"] * 7], *own[2:]]),  # a step of another shape
+        _numbers(lambda numbers: numbers[:-8]),  # a float less
+        _numbers(lambda numbers: numbers[:-3]),  # part of a float
+        _numbers(lambda numbers: numbers[:4] + b"[0,0,99,[]]" + numbers[4 + struct.unpack_from("<I", numbers)[0] :]),
+        _numbers(lambda numbers: struct.pack("<I", 9_999) + numbers[4:]),  # a JSON size past the chunk
+    ],
+    ids=["step_less", "step_more", "field_less", "bad_step", "float_less", "float_cut", "bad_delta", "bad_size"],
+)
+def test_a_detail_whose_parts_disagree_is_reported_even_with_a_good_crc(decisions, forge):
+    decision = next(d for d in decisions if any(s.picks for s in d.trace) and len(d.trace) > 2)
+    head, detail = encode_stored(decision)
+    assert decode_stored(head, _framed(*_parts(detail))) == decision  # the helpers lay details out as the encoder
+    forged = forge(_parts(detail))
+    with pytest.raises(InvalidRecordError) as caught:
+        decode_stored(head, forged)
+    assert caught.value.reason == "corrupt_decision_detail"
+    for read in (stored_reads, stored_delta):  # they may not need the damaged part, but never fail otherwise
+        try:
+            read(forged)
+        except InvalidRecordError as error:
+            assert error.reason == "corrupt_decision_detail"
