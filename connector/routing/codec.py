@@ -329,16 +329,17 @@ _V4 = 6
 _KNOWN_TAGS = frozenset((legacy.V2_PLAIN, legacy.V2_ZLIB, *codec_v3.TAGS, _V4, legacy.V1_FIRST))
 _CORRUPT = "corrupt_decision_detail"
 _SIZE = struct.Struct("<I")  # a CRC, a JSON's size or a count
-_SHORT = struct.Struct("<H")  # the shared chunk's size (0xFFFF: a uint32 follows)
-_WIDE = struct.Struct("<HI")  # 0xFFFF and the shared chunk's size
-_SIZES = struct.Struct("<II")  # the sizes of the own chunk's two JSON texts
+_SHORT = struct.Struct("<H")  # a chunk's size (0xFFFF: a uint32 follows)
+_WIDE = struct.Struct("<HI")  # 0xFFFF and a chunk's size
+_SIZES = struct.Struct("<II")  # a shared chunk's number of weights and size of its rosters' JSON
 _BIG_ENDIAN = sys.byteorder == "big"
 _LARGEST = 64 << 20  # bytes: far above any decision's chunk (a 300-rep pool's decision is ~20 KiB)
 _MEMO_SIZE = 4_096  # entries per memo below: far above one rule file's step sequences and pool verdicts
 _MAGICLESS = zstandard.FORMAT_ZSTD1_MAGICLESS  # the tag already says what follows: zstd's 4-byte magic is waste
-# Shared chunks are compressed once and copied into thousands of details: worth zstd's level 3. A decision's own
-# chunk is compressed on the hot path: level 1 (level -1 takes half the time but leaves the text without Huffman
-# coding: ~40 bytes more per decision, which would make v4 rows larger than v3's).
+# Shared chunks are compressed once and copied into thousands of details: worth zstd's level 3 (level 5 saves ~8
+# bytes a detail on the routing bench for twice the time on each new shared chunk). A decision's own chunk (its
+# text) is compressed on the hot path: level 1; level -1 takes half the time but leaves the text without Huffman
+# coding, ~50 bytes more per decision, which would make v4 rows larger than v3's.
 _SHARED_PARAMS = zstandard.ZstdCompressionParameters.from_level(
     3, write_checksum=False, write_dict_id=False, format=_MAGICLESS
 )
