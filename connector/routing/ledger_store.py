@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from itertools import repeat
+from operator import itemgetter
 
 from connector.routing.codec import decode, loads
 from connector.routing.codec import stored_delta as detail_delta
@@ -75,10 +75,13 @@ class StoredLedger:
         self.state.adopt(view)
         updated, dirty = self.updated_ms, self.dirty_entries
         for pool, reps in view.changed():
-            _in(updated, pool).update(zip(reps, repeat(at_ms)))
+            _in(updated, pool).update(dict.fromkeys(reps, at_ms))
             _in_set(dirty, pool).update(reps)
-        self.dirty_counts.update((rep, period) for rep, period, _ in view.count_changes())
+        self.dirty_counts.update(map(_rep_and_period, view.count_changes()))
         self.through_id = decision_id
+
+
+_rep_and_period = itemgetter(0, 1)  # a CountChange's counter key
 
 
 def _in(table: dict[str, dict[str, int]], pool: str) -> dict[str, int]:
