@@ -57,7 +57,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache, lru_cache
 from itertools import chain, compress, count, repeat
-from operator import add, attrgetter, is_, not_, sub
+from operator import add, attrgetter, is_, not_, sub, truediv
 from typing import Any, Union
 
 import orjson
@@ -414,7 +414,7 @@ def _shares(weights: Sequence[float], eligible: tuple[bool, ...]) -> tuple[float
     if not chosen:
         return ()
     total = sum(chosen)
-    return tuple(weight / total for weight in chosen) if total else None
+    return tuple(map(truediv, chosen, repeat(total))) if total else None
 
 
 # Each roster's keys and shares by its id (the entry keeps the roster): the pools' rosters recur in many shared
