@@ -10,11 +10,9 @@ is read back from the database, which stayed as it was.
 
 from __future__ import annotations
 
-import gc
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -106,7 +104,7 @@ class Router:
         own writes (the outbox, the pipeline's bookkeeping) commit or roll back together with it.
         """
         try:
-            with transaction(self.db) as conn, _collector_paused():
+            with transaction(self.db) as conn:
                 decisions = self._decide(conn, inputs, snapshot, now, stage=stage, on_decided=on_decided)
                 if self._stored.pending >= self.checkpoint_every:
                     save_checkpoint(conn, self._stored)
@@ -170,23 +168,6 @@ class Router:
             deleted = prune(self.db, now=now, retention_days=self.config.decision_retention_days)
         self._stored = read_ledger(self.db.conn)
         return deleted
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Run a batch with Python's cyclic garbage collector paused, and let it run (if it was on) once it is done.
-
-    Routing a lead allocates hundreds of small objects that reference counting frees on its own; the collector's
-    automatic passes over the ones a batch keeps until it is logged cost about a tenth of routing's CPU. Paused for
-    one batch (milliseconds), it only catches up afterwards. It is left off if someone else had turned it off.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _log(decision: Decision) -> None:
