@@ -17,7 +17,7 @@ from connector.config.routing import RoutingConfig
 from connector.models import Owner
 from connector.routing.cascade import decide, route
 from connector.routing.ledger import LedgerState
-from connector.routing.model import Decision, Reads, RoutingInput, Snapshot
+from connector.routing.model import Decision, PickRoster, Reads, RoutingInput, Snapshot
 
 
 class Recorded(Protocol):
@@ -133,10 +133,33 @@ def simulate(
             fallbacks.append((new.lead_id, new.alert))
         if new.owner != old.owner:
             changes.append(_change(old, new))
-        pressure.update({(c.rep, c.code) for step in new.trace for c in step.candidates if c.code})
+        pressure.update(_skipped(new))
     counts = tuple(OwnerCount(owner, before[owner], after[owner]) for owner in sorted(set(before) | set(after)))
     ranked = tuple((rep, code, n) for (rep, code), n in pressure.most_common())
     return SimulationReport(total, counts, tuple(changes), fallbacks_before, tuple(fallbacks), ranked)
+
+
+def _skipped(decision: Decision) -> set[tuple[str, str]]:
+    """(rep, skip code) of every rep a decision's picks skipped, each once (a roster's are worked out once)."""
+    skipped: set[tuple[str, str]] = set()
+    for step in decision.trace:
+        for pick in step.picks:
+            skipped.update(_roster_skips(pick.roster))
+    return skipped
+
+
+_ROSTER_SKIPS: dict[int, tuple[PickRoster, tuple[tuple[str, str], ...]]] = {}
+
+
+def _roster_skips(roster: PickRoster) -> tuple[tuple[str, str], ...]:
+    """The roster's skipped (rep, code) pairs, remembered by the roster's identity (rosters are shared objects)."""
+    found = _ROSTER_SKIPS.get(id(roster))
+    if found is None or found[0] is not roster:
+        if len(_ROSTER_SKIPS) >= 4_096:
+            _ROSTER_SKIPS.clear()
+        pairs = tuple((rep, code) for rep, code in zip(roster.reps, roster.codes, strict=True) if code)
+        found = _ROSTER_SKIPS[id(roster)] = (roster, pairs)
+    return found[1]
 
 
 def _learn(reads: Reads, owners: dict[str, Owner], open_leads: dict[str, int]) -> bool:
