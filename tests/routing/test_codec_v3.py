@@ -17,9 +17,7 @@ from connector.errors import InvalidRecordError
 from connector.models import Account, Owner
 from connector.routing.codec import (
     decode_stored,
-    detail_v1,
     detail_v3,
-    dumps,
     stored_delta,
     stored_reads,
 )
@@ -181,21 +179,6 @@ def test_the_sample_covers_every_shape_of_decision(decisions):
     assert any(len(d.trace) == 1 for d in decisions)  # the stage without steps: only the final fallback
     assert any(c.credit is not None and c.code for d in decisions for s in d.trace for c in s.candidates)
     assert any(len(s.pools_tried) > 1 for d in decisions for s in d.trace)
-
-
-@pytest.mark.parametrize("write", [detail_v1, detail_v2], ids=["v1", "v2"])
-def test_rows_written_by_older_versions_still_read(decisions, write):
-    for decision in decisions[::7]:
-        head, _detail = encode_stored(decision)
-        old = write(decision)
-        assert decode_stored(head, old) == decision
-        assert stored_reads(old) == decision.reads
-        assert stored_delta(old) == decision.delta
-
-
-def test_whole_decision_rows_from_before_the_detail_column_still_read(decisions):
-    for decision in decisions[::11]:
-        assert decode_stored(dumps(decision), None) == decision
 
 
 def _large_team_decisions(count: int = 150) -> list[Decision]:
