@@ -1,8 +1,9 @@
 """Routing's value objects: what goes in (``RoutingInput``, ``Snapshot``), what comes out (``Decision``).
 
-A ``Decision`` carries its own explanation: every cascade step evaluated (``StepResult``), every rep considered
-(``Candidate``, with the ledger credit used and the reason a rep was skipped), the owner(s) chosen
-(``Assignment``) and the inputs it read (``Reads``), which is what makes a stored decision replayable.
+A ``Decision`` carries its own explanation: every cascade step evaluated (``StepResult``), every pool pick made
+(``Pick``: the pool's shared ``PickRoster`` of verdicts and reasons, and the ledger credit read for each member;
+``StepResult.candidates`` shows them as one ``Candidate`` per rep), the owner(s) chosen (``Assignment``) and the
+inputs it read (``Reads``), which is what makes a stored decision replayable.
 """
 
 from __future__ import annotations
