@@ -131,7 +131,7 @@ class LedgerView:
         self._read: list[tuple[str, Sequence[str], Sequence[LedgerEntryRow]]] = []
         self._counts: dict[tuple[str, str], int] = {}
         self._read_counts: dict[tuple[str, str], int] = {}
-        self._changes: list[CreditChangeRow] = []  # in the order made; merged per key by ``delta``
+        self._changes: list[CreditChangeRow] = []  # in the order made (``delta`` lists them so)
         self._picks: list[tuple[str, Sequence[str]]] = []  # (pool, reps whose entries changed), per pick
         self._count_changes: list[CountChange] = []
 
