@@ -2,18 +2,25 @@
 
 v4 (tag 6) is built for the router's hot path. Most of a decision is shared with the decisions before it: the
 rules that did not apply are the same step objects from lead to lead, and a pool pick's roster is shared by every
-lead picked from the pool while the verdicts hold. So that part is compressed once, remembered by the identity of
-those objects, and copied into each detail; only the decision's own part is compressed per decision. Floats are
-little-endian doubles (exact for every float: inf, NaN and -0.0 too; nothing to format or parse).
-    detail   tag 6, a CRC-32 (uint32, little-endian) of all that follows, the sizes of the shared and the
-             numbers chunks (each a uint16, or 0xFFFF and a uint32), then the shared, numbers and own chunks, each
-             a magic-less zstd frame (the shared one at level 3, made once; the numbers one at level -1, the own
-             one at level 1: the text gains from Huffman coding, the doubles do not).
-    shared   two uint32 sizes (the number of weights, the rosters' JSON), the weights of every pick's roster as
-             doubles, the rosters' JSON [[pool, reps, eligible, codes, reasons] per pick], then the steps' JSON:
-             a row per trace step, 0 where one of the decision's own steps goes (a step with picks, a pool or an
-             owner); [stage, step, kind, outcome, detail], with [..., rule] or [..., rule, pools_tried] as needed;
-             [detail] or [detail, rule] after a step of the same stage, step, kind and outcome.
+lead picked from the pool while the verdicts hold. Those two parts vary apart (the same rules fail while caps fill
+and rosters change), so each is compressed once, remembered by the identity of its own objects, and copied into
+each detail; only the decision's own part is compressed per decision. Floats are little-endian doubles (exact for
+every float: inf, NaN and -0.0 too; nothing to format or parse).
+    detail   tag 6, a CRC-32 (uint32, little-endian) of all that follows, the sizes of the steps, rosters and
+             numbers chunks (each a uint16, or 0xFFFF and a uint32), then the steps, rosters, numbers and own
+             chunks, each a magic-less zstd frame (the steps and rosters ones at level 9, made once; the numbers
+             one at level -1, the own one at level 1: the text gains from Huffman coding, the doubles do not), or
+             0xFF and the chunk's bytes when the frame would be longer (tiny chunks; no frame starts with 0xFF:
+             its header's reserved bit would be set).
+    steps    the steps' JSON: a row per trace step, 0 where one of the decision's own steps goes (a step with
+             picks, a pool or an owner); [stage, step, kind, outcome, detail], with [..., rule] or [..., rule,
+             pools_tried] as needed; [detail] or [detail, rule] after a step of the same stage, step, kind and
+             outcome. Remembered by the identities of the trace's other steps.
+    rosters  a section per pick (none when the decision has no picks): two uint32 sizes (the number of weights,
+             the roster's JSON), the roster's weights as doubles, then its JSON [pool, reps, eligible, codes,
+             reasons]. Remembered by the identities of the picks' rosters when writing, and each section by its
+             bytes when reading. (The rosters of a decision share most of their members and reasons: one frame
+             for them all is ~30% smaller than a frame per roster.)
     numbers  a uint32 size of the delta's JSON [mode, keys, assigned_added (or the position of its only 1),
              count changes as [rep, period, added]], the JSON, then the doubles: the picks' credits (0.0 for
              None), the credits read (all, or those after the first n when they are the picks'), the credit
@@ -31,7 +38,7 @@ little-endian doubles (exact for every float: inf, NaN and -0.0 too; nothing to 
     out as routing does) and its credit the credit it read plus that share minus its assigned_added; the encoder
     checks both bit for bit before it chooses mode 0.
 The CRC makes any damaged or cut detail an ``InvalidRecordError`` before anything is decompressed. Loading the
-ledger (``stored_delta``) reads the numbers chunk and the rosters (each shared chunk's rosters remembered by its
+ledger (``stored_delta``) reads the numbers chunk and the rosters chunk (its rosters' keys remembered by its
 bytes), not the steps nor the own chunk.
 """
 
@@ -71,17 +78,19 @@ CORRUPT = "corrupt_decision_detail"
 _SIZE = struct.Struct("<I")  # a CRC, a JSON's size or a count
 _SHORT = struct.Struct("<H")  # a chunk's size (0xFFFF: a uint32 follows)
 _WIDE = struct.Struct("<HI")  # 0xFFFF and a chunk's size
-_SIZES = struct.Struct("<II")  # a shared chunk's number of weights and size of its rosters' JSON
+_SIZES = struct.Struct("<II")  # a roster section's number of weights and size of its JSON
 _BIG_ENDIAN = sys.byteorder == "big"
+_PLAIN_MARK = b"\xff"  # a chunk stored as it is follows (a zstd frame header never starts so)
 _LARGEST = 64 << 20  # bytes: far above any decision's chunk (a 300-rep pool's decision is ~20 KiB)
 _MEMO_SIZE = 4_096  # entries per memo below: far above one rule file's step sequences and pool verdicts
 _MAGICLESS = zstandard.FORMAT_ZSTD1_MAGICLESS  # the tag already says what follows: zstd's 4-byte magic is waste
-# Shared chunks are compressed once and copied into thousands of details: worth zstd's level 3 (level 5 saves ~8
-# bytes a detail on the routing bench for twice the time on each new shared chunk). A decision's own chunk (its
-# text) is compressed on the hot path: level 1; level -1 takes half the time but leaves the text without Huffman
-# coding, ~50 bytes more per decision, which would make v4 rows larger than v3's.
+# Steps and rosters chunks are compressed once and copied into thousands of details: worth zstd's level 9. On the
+# example rule file's workload a new steps chunk comes every ~9 decisions and a new rosters chunk every ~5: level 9
+# saves ~20 bytes a detail over level 3 for ~4 us more per decision; level 15 saves 9 bytes more for ten times
+# that. A decision's own chunk (its text) is compressed on the hot path: level 1; level -1 takes half the time but
+# leaves the text without Huffman coding, ~50 bytes more per decision.
 _SHARED_PARAMS = zstandard.ZstdCompressionParameters.from_level(
-    3, write_checksum=False, write_dict_id=False, format=_MAGICLESS
+    9, write_checksum=False, write_dict_id=False, format=_MAGICLESS
 )
 _OWN_PARAMS = zstandard.ZstdCompressionParameters.from_level(
     1, write_checksum=False, write_dict_id=False, format=_MAGICLESS
@@ -110,14 +119,12 @@ _ZSTD4 = _Zstd4()
 
 
 class _Shared(typing.NamedTuple):
-    """A shared chunk and what the picks it holds give the reads and the delta, worked out once."""
+    """A rosters chunk and what the picks it holds give the reads and the delta, worked out once."""
 
     chunk: bytes
-    # Encoding: the plain steps, kept alive so that no id in the memo key can become another object's. Decoding:
-    # the rosters' JSON rows and weights (see ``_shared_rosters``).
-    keep: Any
-    steps: bytes  # (decoding) the steps' JSON rows (see ``_shared_steps``)
-    rosters: tuple[PickRoster, ...]  # (encoding) one per pick, in pick order
+    keep: tuple[bytes, ...]  # (decoding) the roster sections, one per pick (see ``_shared_rosters``)
+    # (encoding) one per pick, in pick order; kept alive so that no id in the memo key can become another object's
+    rosters: tuple[PickRoster, ...]
     pools: tuple[str | None, ...]  # the picks' members' (pool, rep) keys, pick after pick
     reps: tuple[str, ...]
     eligible: tuple[bool, ...]
@@ -126,16 +133,16 @@ class _Shared(typing.NamedTuple):
     shares: tuple[float, ...] | None  # each eligible member's share of its round-robin pick, as routing works it
 
 
-def _shared_of(chunk: bytes, keep: Any, steps: bytes, rosters: Any, keyed: list[tuple[Any, ...]]) -> _Shared:
-    """The shared chunk with its picks' keys joined: ``keyed`` holds each pick's (pools, reps, eligible, eligible
+def _shared_of(chunk: bytes, keep: Any, rosters: Any, keyed: list[tuple[Any, ...]]) -> _Shared:
+    """The rosters chunk with its picks' keys joined: ``keyed`` holds each pick's (pools, reps, eligible, eligible
     pools, eligible reps, shares)."""
     if len(keyed) == 1:  # one pick (nearly always): its roster's own tuples
         pools, reps, eligible, eligible_pools, eligible_reps, shares = keyed[0]
-        return _Shared(chunk, keep, steps, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
+        return _Shared(chunk, keep, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
     columns = list(zip(*keyed, strict=True)) if keyed else [()] * 6
     pools, reps, eligible, eligible_pools, eligible_reps = (_joined(column) for column in columns[:5])
     shares = None if None in columns[5] else _joined(columns[5])
-    return _Shared(chunk, keep, steps, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
+    return _Shared(chunk, keep, rosters, pools, reps, eligible, eligible_pools, eligible_reps, shares)
 
 
 def _keys_of(
@@ -157,20 +164,30 @@ def _shares(weights: Sequence[float], eligible: tuple[bool, ...]) -> tuple[float
     return tuple(map(truediv, chosen, repeat(total))) if total else None
 
 
-# Each roster's keys and shares by its id (the entry keeps the roster): the pools' rosters recur in many shared
-# chunks, with one trace or another.
-_ROSTER_KEYS: dict[int, tuple[PickRoster, tuple[Any, ...]]] = {}
+class _KnownRoster(typing.NamedTuple):
+    """A roster's keys and shares (see ``_keys_of``) and its section of a rosters chunk, worked out once."""
+
+    roster: PickRoster  # (encoding) kept alive, so that its id stays its own; (decoding) built when a trace is read
+    keys: tuple[Any, ...]
+    section: bytes
 
 
-def _roster_keys(roster: PickRoster) -> tuple[Any, ...]:
-    """``_keys_of`` the roster, remembered."""
+# Each roster by its id (the entry keeps the roster): the pools' rosters recur in many rosters chunks, with one
+# other roster or another.
+_ROSTER_KEYS: dict[int, _KnownRoster] = {}
+
+
+def _known_roster(roster: PickRoster) -> _KnownRoster:
+    """The roster's keys and section, remembered."""
     known = _ROSTER_KEYS.get(id(roster))
     if known is None:
         if len(_ROSTER_KEYS) >= _MEMO_SIZE:
             _ROSTER_KEYS.clear()
         keys = _keys_of(roster.pool, roster.reps, roster.eligible, roster.weights)
-        known = _ROSTER_KEYS[id(roster)] = (roster, keys)
-    return known[1]
+        text = orjson.dumps((roster.pool, roster.reps, roster.eligible, roster.codes, roster.reasons))
+        section = _SIZES.pack(len(roster.weights), len(text)) + _doubles(roster.weights) + text
+        known = _ROSTER_KEYS[id(roster)] = _KnownRoster(roster, keys, section)
+    return known
 
 
 def _joined(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -186,19 +203,25 @@ def detail_v4(decision: Decision) -> bytes:
     picks: tuple[Pick, ...] = _joined(map(_PICKS, own_steps)) if own_steps else ()
     for i in own_at:
         ids[i] = 0
-    if picks:
-        ids.append(-1)  # the steps' ids end here, the rosters' begin
-        ids.extend(map(id, map(_ROSTER, picks)))
-    key = tuple(ids)
-    shared = _SHARED.get(key) or _remember(key, trace, picks)
+    steps_key = tuple(ids)
+    steps = _STEPS.get(steps_key) or _remember_steps(steps_key, trace)
+    rosters_key = tuple(map(id, map(_ROSTER, picks)))
+    shared = _SHARED.get(rosters_key) or _remember(rosters_key, picks)
     delta, own, floats = _own_parts(decision, shared, [(trace[i - 1] if i else None, trace[i]) for i in own_at], picks)
     zstd = _ZSTD4
-    return _framed(shared.chunk, zstd.numbers(_SIZE.pack(len(delta)) + delta + floats), zstd.own(own))
+    numbers = _squeezed(_SIZE.pack(len(delta)) + delta + floats, zstd.numbers)
+    return _framed(steps[0], shared.chunk, numbers, _squeezed(own, zstd.own))
 
 
-def _framed(shared: bytes, numbers: bytes, own: bytes) -> bytes:
-    """Tag, CRC, the sizes of the shared and numbers chunks, and the chunks."""
-    body = b"".join((_size(len(shared)), _size(len(numbers)), shared, numbers, own))
+def _squeezed(raw: bytes, compress: typing.Callable[[bytes], bytes]) -> bytes:
+    """The chunk's zstd frame, or 0xFF and its bytes when shorter (see ``_unsqueeze``)."""
+    frame = compress(raw)
+    return frame if len(frame) <= len(raw) else _PLAIN_MARK + raw
+
+
+def _framed(steps: bytes, rosters: bytes, numbers: bytes, own: bytes) -> bytes:
+    """Tag, CRC, the sizes of the steps, rosters and numbers chunks, and the chunks."""
+    body = b"".join((_size(len(steps)), _size(len(rosters)), _size(len(numbers)), steps, rosters, numbers, own))
     return b"\x06" + _SIZE.pack(zlib.crc32(body)) + body
 
 
@@ -250,33 +273,40 @@ def _plain(step: StepResult) -> _PlainStep:
     return known
 
 
-# Shared chunks by the ids of the trace's steps (0 where a step is the decision's own) and of its picks' rosters:
-# the same key comes back for every lead alike in the fields the rules test, picked from pools in the same state.
+# Steps chunks by the ids of the trace's steps (0 where a step is the decision's own), with the steps whose ids
+# those are (kept alive, so that no id in a key can become another object's): the same key comes back for every
+# lead alike in the fields the rules test.
+_STEPS: dict[tuple[int, ...], tuple[bytes, tuple[StepResult, ...]]] = {}
+
+
+def _remember_steps(key: tuple[int, ...], trace: tuple[StepResult, ...]) -> tuple[bytes, tuple[StepResult, ...]]:
+    if len(_STEPS) >= _MEMO_SIZE:
+        _STEPS.clear()
+    plain = tuple(compress(trace, key))  # the steps whose ids are in the key (not the decision's own)
+    known = _STEPS[key] = (_squeezed(_steps_json(trace, key), _ZSTD4.shared), plain)
+    return known
+
+
+# Rosters chunks by the ids of the picks' rosters: the same key comes back for every lead picked from pools in the
+# same state, whatever rules it failed on the way.
 _SHARED: dict[tuple[int, ...], _Shared] = {}
 
 
-def _remember(key: tuple[int, ...], trace: tuple[StepResult, ...], picks: tuple[Pick, ...]) -> _Shared:
+def _remember(key: tuple[int, ...], picks: tuple[Pick, ...]) -> _Shared:
     rosters = tuple(map(_ROSTER, picks))
-    weights = _joined(r.weights for r in rosters)
-    roster_text = orjson.dumps([_roster_row(r) for r in rosters])
-    raw = _SIZES.pack(len(weights), len(roster_text)) + _doubles(weights) + roster_text + _steps_json(trace, key)
-    chunk = _ZSTD4.shared(raw)
+    known = [_known_roster(roster) for roster in rosters]
+    chunk = _squeezed(b"".join(k.section for k in known), _ZSTD4.shared) if known else b""  # no picks: empty
     if len(_SHARED) >= _MEMO_SIZE:
         _SHARED.clear()
-    plain = tuple(compress(trace, key))  # the steps whose ids are in the key (not the decision's own, with its picks)
-    shared = _SHARED[key] = _shared_of(chunk, plain, b"", rosters, [_roster_keys(r) for r in rosters])
+    shared = _SHARED[key] = _shared_of(chunk, (), rosters, [k.keys for k in known])
     return shared
-
-
-def _roster_row(roster: PickRoster) -> tuple[Any, ...]:
-    return (roster.pool, roster.reps, roster.eligible, roster.codes, roster.reasons)
 
 
 def _steps_json(trace: tuple[StepResult, ...], key: tuple[int, ...]) -> bytes:
     """The steps' rows: 0 for the decision's own steps (their ids are 0 in ``key``), the others' JSON."""
     rows = []
     group = None
-    for step, step_id in zip(trace, key, strict=False):  # the key goes on with the rosters' ids
+    for step, step_id in zip(trace, key, strict=True):
         if not step_id:
             rows.append(b"0")
             group = None
@@ -450,6 +480,7 @@ class _Delta(typing.NamedTuple):
 
 
 class _Detail(typing.NamedTuple):
+    steps: memoryview  # the steps chunk, read only by those who need the trace
     shared: _Shared
     delta: _Delta
     own: memoryview  # the own chunk (a frame of the other JSON), read only by those who need it
@@ -460,14 +491,17 @@ class _Detail(typing.NamedTuple):
 
 
 def _chunks(detail_z: bytes) -> _Detail:
-    """A v4 detail's chunks, checked against the CRC: the shared one read (or remembered by its bytes), the own one
-    decompressed and its delta JSON parsed."""
+    """A v4 detail's chunks, checked against the CRC: the rosters one read (or remembered by its bytes), the
+    numbers one decompressed and its delta JSON parsed."""
     view = memoryview(detail_z)
     (crc,) = _SIZE.unpack_from(view, 1)
     if zlib.crc32(view[5:]) != crc:
         raise InvalidRecordError("stored decision detail (v4) is damaged or cut short (CRC)", reason=CORRUPT)
-    at, shared_size = _size_at(view, 5)
+    at, steps_size = _size_at(view, 5)
+    at, shared_size = _size_at(view, at)
     at, numbers_size = _size_at(view, at)
+    steps = view[at : at + steps_size]
+    at += steps_size
     chunk = detail_z[at : at + shared_size]
     shared = _SHARED_READ.get(chunk) or _shared_read(chunk)
     at += shared_size
@@ -477,7 +511,7 @@ def _chunks(detail_z: bytes) -> _Detail:
     if end > len(numbers) or (len(numbers) - end) % 8:
         raise InvalidRecordError(f"stored decision detail (v4) has {len(numbers)} bytes of numbers", reason=CORRUPT)
     delta = _Delta._make(orjson.loads(numbers[_SIZE.size : end]))
-    return _Detail(shared, delta, view[at + numbers_size :], numbers[end:])
+    return _Detail(steps, shared, delta, view[at + numbers_size :], numbers[end:])
 
 
 def _size_at(view: memoryview, at: int) -> tuple[int, int]:
@@ -492,58 +526,67 @@ _SHARED_READ: dict[bytes, _Shared] = {}
 
 
 def _shared_read(chunk: bytes) -> _Shared:
-    """The chunk's rosters' keys (what loading the ledger needs); its rosters and steps are built when a trace is
-    read (``_shared_rosters``, ``_shared_steps``)."""
-    raw = memoryview(_unsqueeze(chunk))
-    size, text = _SIZES.unpack_from(raw)
-    weights = _unpacked(raw, _SIZES.size, size)
-    at = _SIZES.size + 8 * size
-    rows = orjson.loads(raw[at : at + text])
-    keyed, start = [], 0
-    for row in rows:
-        pool, reps, eligible = row[0], tuple(row[1]), tuple(row[2])
-        end = start + len(reps)
-        keyed.append(_keys_of(pool, reps, eligible, weights[start:end]))
-        start = end
-    if start != size:
-        raise InvalidRecordError("stored decision detail (v4) has rosters of other sizes", reason=CORRUPT)
+    """The rosters chunk's keys (what loading the ledger needs), each roster's remembered by its section's bytes
+    (a pool's roster recurs in many chunks); the rosters themselves are built when a trace is read."""
+    raw = _unsqueeze(chunk) if chunk else b""
+    sections, at = [], 0
+    while at < len(raw):
+        if at + _SIZES.size > len(raw):
+            raise InvalidRecordError("stored decision detail (v4) has a roster cut short", reason=CORRUPT)
+        size, text = _SIZES.unpack_from(raw, at)
+        end = at + _SIZES.size + 8 * size + text
+        sections.append(raw[at:end])
+        at = end
+    if at != len(raw):
+        raise InvalidRecordError("stored decision detail (v4) has a roster cut short", reason=CORRUPT)
+    keyed = [(_ROSTERS_READ.get(section) or _roster_read(section)).keys for section in sections]
     if len(_SHARED_READ) >= _MEMO_SIZE:
         _SHARED_READ.clear()
-    shared = _SHARED_READ[chunk] = _shared_of(chunk, (rows, weights), bytes(raw[at + text :]), (), keyed)
+    shared = _SHARED_READ[chunk] = _shared_of(chunk, tuple(sections), (), keyed)
     return shared
 
 
-# The rosters of a shared chunk, built when a trace is read.
-_ROSTERS_READ: dict[bytes, tuple[PickRoster, ...]] = {}
+# Rosters read back by their section's bytes: their keys at once, the roster itself when a trace is read.
+_ROSTERS_READ: dict[bytes, _KnownRoster] = {}
+
+
+def _roster_read(section: bytes) -> _KnownRoster:
+    (size,) = _SIZE.unpack_from(section)  # the JSON runs to the section's end
+    weights = _unpacked(section, _SIZES.size, size)
+    row = orjson.loads(memoryview(section)[_SIZES.size + 8 * size :])
+    if not (isinstance(row, list) and len(row) == 5 and all(isinstance(column, list) for column in row[1:])):
+        raise InvalidRecordError("stored decision detail (v4) has a roster of another shape", reason=CORRUPT)
+    pool, reps, eligible, codes, reasons = row
+    if not len(reps) == len(eligible) == len(codes) == len(reasons) == size:
+        raise InvalidRecordError("stored decision detail (v4) has a roster of other sizes", reason=CORRUPT)
+    roster = PickRoster(pool, tuple(reps), tuple(eligible), tuple(codes), tuple(reasons), weights)
+    if len(_ROSTERS_READ) >= _MEMO_SIZE:
+        _ROSTERS_READ.clear()
+    known = _ROSTERS_READ[section] = _KnownRoster(
+        roster, _keys_of(pool, roster.reps, roster.eligible, weights), section
+    )
+    return known
 
 
 def _shared_rosters(shared: _Shared) -> tuple[PickRoster, ...]:
-    rosters = _ROSTERS_READ.get(shared.chunk)
-    if rosters is None:
-        if len(_ROSTERS_READ) >= _MEMO_SIZE:
-            _ROSTERS_READ.clear()
-        rows, weights = shared.keep
-        made, start = [], 0
-        for pool, reps, eligible, codes, reasons in rows:
-            end = start + len(reps)
-            made.append(
-                PickRoster(pool, tuple(reps), tuple(eligible), tuple(codes), tuple(reasons), weights[start:end])
-            )
-            start = end
-        rosters = _ROSTERS_READ[shared.chunk] = tuple(made)
-    return rosters
+    """The picks' rosters, in pick order."""
+    return tuple((_ROSTERS_READ.get(section) or _roster_read(section)).roster for section in shared.keep)
 
 
-# The steps of a shared chunk, built when a trace is read (loading the ledger needs only the rosters).
+# The steps of a steps chunk by its bytes, built when a trace is read (loading the ledger needs only the rosters).
 _STEPS_READ: dict[bytes, tuple[StepResult | None, ...]] = {}
 
 
-def _shared_steps(shared: _Shared) -> tuple[StepResult | None, ...]:
-    steps = _STEPS_READ.get(shared.chunk)
+def _shared_steps(chunk: memoryview) -> tuple[StepResult | None, ...]:
+    key = bytes(chunk)
+    steps = _STEPS_READ.get(key)
     if steps is None:
         if len(_STEPS_READ) >= _MEMO_SIZE:
             _STEPS_READ.clear()
-        steps = _STEPS_READ[shared.chunk] = _steps_from_rows(orjson.loads(shared.steps) if shared.steps else [])
+        rows = orjson.loads(_unsqueeze(chunk))
+        if not isinstance(rows, list):
+            raise InvalidRecordError("stored decision detail (v4) has steps of another shape", reason=CORRUPT)
+        steps = _STEPS_READ[key] = _steps_from_rows(rows)
     return steps
 
 
@@ -582,6 +625,8 @@ def _step_of(row: tuple[Any, ...]) -> StepResult:
 
 
 def _unsqueeze(frame: bytes | memoryview) -> bytes:
+    if frame[:1] == _PLAIN_MARK:  # a chunk stored as it is (see ``_squeezed``)
+        return bytes(frame[1:])
     # The CRC has vouched for the bytes already; a forged frame header could still claim any size: refuse to
     # allocate what no chunk ever needs.
     if zstandard.get_frame_parameters(frame, format=_MAGICLESS).content_size > _LARGEST:
@@ -676,7 +721,7 @@ def _reads_from(detail: _Detail, own: _Own) -> Reads:
     )
 
 
-# Owner reads read back, by the shared chunk and the keys before the members' (when every owner is found, active
+# Owner reads read back, by the rosters chunk and the keys before the members' (when every owner is found, active
 # and holds no open leads, as nearly always): the same reads recur from one decision to the next.
 _OWNERS_READ: dict[tuple[bytes, int, tuple[str, ...]], tuple[OwnerRead, ...]] = {}
 
@@ -708,7 +753,7 @@ def _trace_from(detail: _Detail, own: _Own) -> tuple[StepResult, ...]:
     rosters, rows, read = iter(_shared_rosters(shared)), iter(own.steps), tuple(credits)
     trace: list[StepResult] = []
     start = 0
-    for shared_step in _shared_steps(shared):
+    for shared_step in _shared_steps(detail.steps):
         step = shared_step
         if step is None:  # one of the decision's own steps goes here
             step, start = _own_step_from(next(rows, None), trace, rosters, read, start)
