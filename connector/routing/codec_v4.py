@@ -16,9 +16,9 @@ every float: inf, NaN and -0.0 too; nothing to format or parse).
              picks, a pool or an owner); [stage, step, kind, outcome, detail], with [..., rule] or [..., rule,
              pools_tried] as needed; [detail] or [detail, rule] after a step of the same stage, step, kind and
              outcome. Remembered by the identities of the trace's other steps.
-    rosters  a section per pick (none when the decision has no picks): two uint32 sizes (the number of weights,
-             the roster's JSON), the roster's weights as doubles, then its JSON [pool, reps, eligible, codes,
-             reasons]. Remembered by the identities of the picks' rosters when writing, and each section by its
+    rosters  a section per pick (none when the decision has no picks): two sizes as LEB128 varints (the number
+             of weights, the roster's JSON), the roster's weights as doubles, then its JSON [pool, reps, eligible,
+             codes, reasons]. Remembered by the identities of the picks' rosters when writing, and each section by its
              bytes when reading. (The rosters of a decision share most of their members and reasons: one frame
              for them all is ~30% smaller than a frame per roster.)
     numbers  a uint32 size of the delta's JSON [mode, keys, assigned_added (or the position of its only 1),
@@ -78,7 +78,6 @@ CORRUPT = "corrupt_decision_detail"
 _SIZE = struct.Struct("<I")  # a CRC, a JSON's size or a count
 _SHORT = struct.Struct("<H")  # a chunk's size (0xFFFF: a uint32 follows)
 _WIDE = struct.Struct("<HI")  # 0xFFFF and a chunk's size
-_SIZES = struct.Struct("<II")  # a roster section's number of weights and size of its JSON
 _BIG_ENDIAN = sys.byteorder == "big"
 _PLAIN_MARK = b"\xff"  # a chunk stored as it is follows (a zstd frame header never starts so)
 _LARGEST = 64 << 20  # bytes: far above any decision's chunk (a 300-rep pool's decision is ~20 KiB)
@@ -185,9 +184,34 @@ def _known_roster(roster: PickRoster) -> _KnownRoster:
             _ROSTER_KEYS.clear()
         keys = _keys_of(roster.pool, roster.reps, roster.eligible, roster.weights)
         text = orjson.dumps((roster.pool, roster.reps, roster.eligible, roster.codes, roster.reasons))
-        section = _SIZES.pack(len(roster.weights), len(text)) + _doubles(roster.weights) + text
+        section = _varint(len(roster.weights)) + _varint(len(text)) + _doubles(roster.weights) + text
         known = _ROSTER_KEYS[id(roster)] = _KnownRoster(roster, keys, section)
     return known
+
+
+def _varint(value: int) -> bytes:
+    """LEB128: seven bits a byte, lowest first, the top bit set on all but the last (a roster's sizes: 1 or 2
+    bytes where two uint32s took 8)."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _varint_at(raw: bytes, at: int) -> tuple[int, int]:
+    """The varint at ``at`` and where what follows it starts."""
+    value = shift = 0
+    while True:
+        if at >= len(raw) or shift > 35:
+            raise InvalidRecordError("stored decision detail (v4) has a roster cut short", reason=CORRUPT)
+        byte = raw[at]
+        value |= (byte & 0x7F) << shift
+        at += 1
+        if byte < 0x80:
+            return value, at
+        shift += 7
 
 
 def _joined(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -531,10 +555,9 @@ def _shared_read(chunk: bytes) -> _Shared:
     raw = _unsqueeze(chunk) if chunk else b""
     sections, at = [], 0
     while at < len(raw):
-        if at + _SIZES.size > len(raw):
-            raise InvalidRecordError("stored decision detail (v4) has a roster cut short", reason=CORRUPT)
-        size, text = _SIZES.unpack_from(raw, at)
-        end = at + _SIZES.size + 8 * size + text
+        size, start = _varint_at(raw, at)
+        text, start = _varint_at(raw, start)
+        end = start + 8 * size + text
         sections.append(raw[at:end])
         at = end
     if at != len(raw):
@@ -551,9 +574,10 @@ _ROSTERS_READ: dict[bytes, _KnownRoster] = {}
 
 
 def _roster_read(section: bytes) -> _KnownRoster:
-    (size,) = _SIZE.unpack_from(section)  # the JSON runs to the section's end
-    weights = _unpacked(section, _SIZES.size, size)
-    row = orjson.loads(memoryview(section)[_SIZES.size + 8 * size :])
+    size, at = _varint_at(section, 0)
+    _, at = _varint_at(section, at)  # the JSON runs to the section's end
+    weights = _unpacked(section, at, size)
+    row = orjson.loads(memoryview(section)[at + 8 * size :])
     if not (isinstance(row, list) and len(row) == 5 and all(isinstance(column, list) for column in row[1:])):
         raise InvalidRecordError("stored decision detail (v4) has a roster of another shape", reason=CORRUPT)
     pool, reps, eligible, codes, reasons = row

@@ -382,12 +382,29 @@ def _roster_json(change: Any) -> Any:
     """The first roster's JSON changed (its weights left as they are)."""
 
     def changed(rosters: bytes) -> bytes:
-        size, text = struct.unpack_from("<II", rosters)
-        at = 8 + 8 * size
-        new = orjson.dumps(change(orjson.loads(rosters[at : at + text])))
-        return struct.pack("<II", size, len(new)) + rosters[8:at] + new + rosters[at + text :]
+        size, at = _leb128_at(rosters, 0)
+        text, at = _leb128_at(rosters, at)
+        weights_end = at + 8 * size
+        new = orjson.dumps(change(orjson.loads(rosters[weights_end : weights_end + text])))
+        return _leb128(size) + _leb128(len(new)) + rosters[at:weights_end] + new + rosters[weights_end + text :]
 
     return changed
+
+
+def _leb128(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    return bytes([*out, value])
+
+
+def _leb128_at(raw: bytes, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while raw[at] & 0x80:
+        value |= (raw[at] & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+    return value | raw[at] << shift, at + 1
 
 
 @pytest.mark.parametrize(
@@ -402,7 +419,7 @@ def _roster_json(change: Any) -> Any:
         _numbers(lambda numbers: numbers[:4] + b"[0,0,99,[]]" + numbers[4 + struct.unpack_from("<I", numbers)[0] :]),
         _numbers(lambda numbers: struct.pack("<I", 9_999) + numbers[4:]),  # a JSON size past the chunk
         _roster_chunk(lambda rosters: rosters[:-3]),  # a roster cut short
-        _roster_chunk(lambda rosters: rosters[:4]),  # a roster's sizes cut short
+        _roster_chunk(lambda rosters: b"\x02\x80"),  # a roster's sizes cut short
         _roster_chunk(lambda rosters: b""),  # no rosters for the picks
         _roster_chunk(_roster_json(lambda row: [row[0], row[1][:-1], *row[2:]])),  # a rep less than weights
         _roster_chunk(_roster_json(lambda row: row[:4])),  # a column less
