@@ -248,30 +248,23 @@ def _readable(read: typing.Callable[[bytes], _T], detail_z: bytes) -> _T:
 
 
 def _detail_parts(detail_z: bytes) -> tuple[tuple[StepResult, ...], Reads, LedgerDelta]:
-    tag = _tag(detail_z)
-    if tag == codec_v4.TAG:
-        return codec_v4.detail_parts(detail_z)
-    if tag in codec_v3.TAGS:
-        return codec_v3.detail_parts(detail_z)
-    return legacy.detail_parts(detail_z)
+    return _format(detail_z).detail_parts(detail_z)
 
 
 def _reads_part(detail_z: bytes) -> Reads:
-    tag = _tag(detail_z)
-    if tag == codec_v4.TAG:
-        return codec_v4.reads_part(detail_z)
-    if tag in codec_v3.TAGS:
-        return codec_v3.reads_part(detail_z)
-    return legacy.reads_part(detail_z)
+    return _format(detail_z).reads_part(detail_z)
 
 
 def _delta_part(detail_z: bytes) -> LedgerDelta:
+    return _format(detail_z).delta_part(detail_z)
+
+
+def _format(detail_z: bytes) -> types.ModuleType:
+    """The module that reads a detail of this format (each has ``detail_parts``, ``reads_part``, ``delta_part``)."""
     tag = _tag(detail_z)
     if tag == codec_v4.TAG:
-        return codec_v4.delta_part(detail_z)
-    if tag in codec_v3.TAGS:
-        return codec_v3.delta_part(detail_z)
-    return legacy.delta_part(detail_z)
+        return codec_v4
+    return codec_v3 if tag in codec_v3.TAGS else legacy
 
 
 _KNOWN_TAGS = frozenset((legacy.V2_PLAIN, legacy.V2_ZLIB, *codec_v3.TAGS, codec_v4.TAG, legacy.V1_FIRST))
