@@ -1,6 +1,7 @@
 """Routing decisions per second: 300 reps, 50 rules, 50,000 accounts, every decision logged to SQLite.
 
     python bench/routing_speed.py [--reps 300] [--rules 50] [--accounts 50000] [--leads 20000] [--batch 1]
+                                  [--collector daemon|default] [--young N]
 
 Each decision runs the whole cascade (named accounts, account continuity with pod fallback, the rules, the
 default pool's waterfall), checks every candidate's hours / PTO / holidays / caps, updates the fairness ledger and
@@ -9,18 +10,26 @@ as a daemon routing leads one by one) or in transactions of --batch leads (a bul
 checkpointed as the router does in production (every 1,000 decisions). A second, untimed-by-the-headline pass
 routes the same leads with the cascade alone (no SQLite) to split the cost into decision logic and logging, and
 times encoding those decisions (the row's JSON head and compressed detail) on its own.
+
+After loading the team, accounts and inputs, and before the timed part, the collector is set up as the daemon does
+after loading (``connector.heap``: settle the loaded data, tune the thresholds); ``--collector default`` leaves the
+interpreter's collector as it is (the A/B baseline). The collections that ran during the timed part (per generation,
+with their milliseconds) are printed either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from connector import heap
 from connector.config.routing import RoutingConfig
 from connector.db import connect
 from connector.logs import configure
@@ -169,6 +178,13 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=1, help="decisions per SQLite transaction")
     parser.add_argument("--db", type=Path, default=None, help="database file (default: a temporary one)")
+    parser.add_argument(
+        "--collector",
+        choices=("daemon", "default"),
+        default="daemon",
+        help="daemon: settle and tune as the daemon does after loading; default: the interpreter's collector",
+    )
+    parser.add_argument("--young", type=int, default=None, help="young-generation threshold instead of the policy's")
     args = parser.parse_args()
     configure(json=True, level="WARNING")  # info events (one per lead) are filtered, as in a quiet daemon
     rng = random.Random(7)
@@ -178,17 +194,22 @@ def main() -> None:
     snapshot = Snapshot({r.email: Owner(key=r.email, email=r.email, name=r.email) for r in config.reps})
     with tempfile.TemporaryDirectory() as tmp:
         router = Router(connect(args.db or Path(tmp) / "bench.sqlite"), config, config_version="bench")
+        collector_setup = set_up_collector(args.collector, args.young)
         start_clock = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        for i in range(0, len(inputs), args.batch):
-            now = start_clock + timedelta(seconds=i * 2)  # a lead every two seconds (a batch shares its instant)
-            router.route_many(inputs[i : i + args.batch], snapshot, now)
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        with heap.watch_collector() as collections:
+            started, cpu_started = time.perf_counter(), time.process_time()
+            for i in range(0, len(inputs), args.batch):
+                now = start_clock + timedelta(seconds=i * 2)  # a lead every two seconds (a batch shares its instant)
+                router.route_many(inputs[i : i + args.batch], snapshot, now)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         rows = router.db.conn.execute(
             "SELECT COUNT(*), SUM(final_fallback), AVG(LENGTH(payload) + COALESCE(LENGTH(trace_z), 0))"
             " FROM routing_decisions"
         ).fetchone()
+    print(f"python {sys.version.split()[0]} ({sys.executable}); {sys.version}")
     print(f"reps={args.reps} rules={args.rules} accounts={args.accounts} leads={args.leads} batch={args.batch}")
+    print(f"collector: {collector_setup}")
+    print(f"collections during the timed part: {collections.render()}")
     print(f"decisions logged: {rows[0]} (final fallback: {rows[1]}), {rows[2]:,.0f} bytes stored per decision")
     print(f"wall: {elapsed:.2f} s -> {args.leads / elapsed:,.0f} routing decisions/s")
     print(f"cpu:  {cpu:.2f} s -> {args.leads / cpu:,.0f} routing decisions per CPU-second (one core)")
@@ -199,6 +220,22 @@ def main() -> None:
         f" {(cpu - logic) * per_lead:,.0f} us/decision (CPU), of which encoding the row {encoding * per_lead:,.0f} us"
     )
     print(f"machine calibration: {calibration():.3f} CPU-s for 10M loop additions (a 2023 laptop: about 0.4 s)")
+
+
+def set_up_collector(mode: str, young: int | None) -> str:
+    """Set the collector up as ``mode`` says (after loading, before timing); returns a line saying what was done."""
+    if mode == "default":
+        if young is not None:
+            gc.set_threshold(young, *gc.get_threshold()[1:])
+        return f"the interpreter's (nothing frozen), thresholds {gc.get_threshold()}"
+    heap.tune_collector()
+    if young is not None:
+        gc.set_threshold(young, *heap.OLDER_THRESHOLDS)
+    done = heap.settle("bench")
+    return (
+        f"settled as the daemon does after loading: {done.frozen:,} objects frozen"
+        f" ({done.collected} garbage collected) in {done.ms:.0f} ms; thresholds {gc.get_threshold()}"
+    )
 
 
 def cascade_only(

@@ -13,6 +13,11 @@ under ``route_lock`` because the router's in-memory fairness ledger must see dec
 delivery runs in two lanes with their own threads and connections (``delivery.DeliveryLanes``): owner writes,
 woken after each routing batch, never queue behind a sync pass, a task or a Slack nudge, and CRM calls overlap
 with routing; a burst run delivers on the loop thread instead.
+
+The collector (``connector.heap``): once the catch-up sync has loaded the cache and the account index is up to date,
+``run`` settles the loaded data out of CPython's cyclic collector; each turn ``tend``s the policy (a clock read;
+a re-settle at most every five minutes, after a config reload, a large account churn, or hourly), and stopping gives
+the collector back as it was found.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from connector import metrics
+import sqlite_utils
+
+from connector import heap, metrics
 from connector.analytics.jobs import schedule_jobs as schedule_analytics_jobs
 from connector.config.loader import LoadedConfig
 from connector.crm import CrmReader
@@ -68,8 +75,11 @@ class TurnReport:
 class Daemon:
     """Syncs, routes and delivers until stopped; ``run`` is the entry point, ``add_job`` extends the schedule."""
 
-    def __init__(self, loaded: LoadedConfig, *, parts: CrmParts | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedConfig, *, parts: CrmParts | None = None, heap_policy: heap.HeapPolicy | None = None
+    ) -> None:
         self.loaded = loaded
+        self.heap = heap_policy if heap_policy is not None else heap.HeapPolicy()
         self.stopping = threading.Event()
         self.woken = threading.Event()
         self.route_lock = threading.RLock()
@@ -89,6 +99,7 @@ class Daemon:
         self.engines: dict[str, SyncEngine] = {r.crm: self._engine(r) for r in parts.readers}
         self.people_engines: dict[str, SyncEngine] = {r.crm: self._engine(PeopleStreams(r)) for r in parts.readers}
         self.limiters = {r.crm: r.limiter for r in parts.readers}
+        self._accounts_seq_at_open = _max_account_seq(self.relay.db)  # account churn is counted from here
         self._limiter_seen: dict[str, tuple[int, int]] = {}
         self.jobs = JobBook()
         self.watcher = ConfigWatcher(loaded.path, loaded) if loaded.path and loaded.config.daemon.watch_config else None
@@ -158,6 +169,7 @@ class Daemon:
         for crm in self.engines:  # catch up at once: the schedule's first sync is a whole interval away
             if not self.stopping.is_set():
                 self.sync(crm)
+        self._settle_heap()
         made = 0
         while not self.stopping.is_set() and (max_iterations is None or made < max_iterations):
             self.woken.clear()
@@ -187,6 +199,7 @@ class Daemon:
         heartbeat.beat(self.relay.db, started_at=self.started_at, turns=self.turns)
         metrics.LOOP_TURNS.inc()
         self._observe_limiters()
+        self.heap.tend(self._account_changes, lambda: len(self.pipeline.preparer.index))
         return report
 
     def _route_and_wake(self, deliver: bool) -> PipelineResult:
@@ -195,6 +208,20 @@ class Daemon:
                 self.delivery.wake()  # the owner lane starts on this batch while the next one is decided
 
         return self.route_pending(on_batch=None if deliver else wake)
+
+    def _settle_heap(self) -> None:
+        """Bring the account index up to date with the catch-up sync, then freeze the loaded data out of the
+        collector (one full collection, before the first lead)."""
+        with self.route_lock:
+            self.pipeline.preparer.refresh_accounts()
+        self.heap.start(account_changes=self._account_changes())
+
+    def _account_changes(self) -> int:
+        """Accounts changed in the cache since the daemon opened (an indexed count; asked at most every few minutes)."""
+        row = self.relay.db.conn.execute(
+            "SELECT COUNT(*) FROM cache_accounts WHERE change_seq > ?", (self._accounts_seq_at_open,)
+        ).fetchone()
+        return int(row[0])
 
     def _observe_limiters(self) -> None:
         """Carry each CRM limiter's counts (shared by its reader and writers) into the metrics."""
@@ -235,10 +262,12 @@ class Daemon:
             if done == 0:
                 break
         heartbeat.beat(self.relay.db, started_at=self.started_at, turns=self.turns)
+        self.heap.stop()  # the collector as it was found: an embedder's program goes on without our freeze
         log.info("daemon_stopped", turns=self.turns, flushed=delivered)
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the collector, if ``run`` did not get to)."""
+        self.heap.stop()
         self.relay.close()
         self.route_db.conn.close()
         self.delivery.close()
@@ -310,6 +339,12 @@ class Daemon:
         with self.route_lock:  # swapped between decisions, never during one
             self.pipeline.reload(loaded)
             self.loaded = loaded
+        self.heap.replaced("config_reload")  # the account index was rebuilt: re-settle when the policy allows
+
+
+def _max_account_seq(db: sqlite_utils.Database) -> int:
+    row = db.conn.execute("SELECT COALESCE(MAX(change_seq), 0) FROM cache_accounts").fetchone()
+    return int(row[0])
 
 
 def count_routed(result: PipelineResult) -> None:
