@@ -1,10 +1,10 @@
-"""CPU per decision to store and read back routing decisions (the decision log's detail formats v4 and v3).
+"""CPU per decision to store and read back routing decisions (the decision log's detail formats v5, v4 and v3).
 
     python bench/codec_speed.py [--leads 5000] [--reps 300] [--rules 50] [--accounts 50000]
 
 Routes the same synthetic leads as bench/routing_speed.py (the team, rules and accounts are built by its functions)
 with the cascade and an in-memory ledger, and right after each decision (while it is still in the CPU's caches,
-as in the router) times ``encode_stored`` and, for comparison, the v3 encoder it replaced. Then it times reading
+as in the router) times ``encode_stored`` (v5) and, for comparison, the v4 and v3 encoders. Then it times reading
 every stored row back: the delta only (``stored_delta``, for loading the ledger) as the first read after a restart
 does, the whole decision (``decode_stored``, for explain), the reads only (``stored_reads``, for simulate) and the
 delta again (the shared parts read before), and prints the bytes stored per decision.
@@ -39,6 +39,11 @@ def encode_v3(decision: Decision) -> tuple[str, bytes]:
     return codec.dumps({name: getattr(decision, name) for name in codec._HEAD}), codec.detail_v3(decision)
 
 
+def encode_v4(decision: Decision) -> tuple[str, bytes]:
+    """What ``encode_stored`` wrote before v5: the same head, the v4 detail."""
+    return codec.dumps({name: getattr(decision, name) for name in codec._HEAD}), codec.detail_v4(decision)
+
+
 @dataclass
 class Encoder:
     """An encoder under test, the rows it wrote and the CPU seconds it took."""
@@ -60,24 +65,27 @@ def main() -> None:
     inputs = build_inputs(args.leads, build_accounts(args.accounts, args.reps, rng), rng)
     snapshot = Snapshot({r.email: Owner(key=r.email, email=r.email, name=r.email) for r in config.reps})
     ledger, start = LedgerState(), datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
-    v4, v3 = Encoder(codec.encode_stored), Encoder(encode_v3)
+    encoders = {"v5": Encoder(codec.encode_stored), "v4": Encoder(encode_v4), "v3": Encoder(encode_v3)}
+    turns = list(encoders.values())
     clock = time.process_time
     for i, inp in enumerate(inputs):
         decision = route(inp, snapshot, config, ledger, start + timedelta(seconds=i * 2), config_version="bench")
         ledger.apply(decision.delta)
         # Whichever encoder runs first finds the decision's objects out of the CPU's caches: take turns.
-        for encoder in (v4, v3) if i % 2 else (v3, v4):
+        for encoder in turns[i % 3 :] + turns[: i % 3]:
             started = clock()
             encoder.rows.append(encoder.encode(decision))
             encoder.cpu += clock() - started
     per = 1e6 / args.leads
     print(f"reps={args.reps} rules={args.rules} accounts={args.accounts} leads={args.leads}")
-    print(f"encode_stored: v4 {v4.cpu * per:6.1f} us/decision   (v3 {v3.cpu * per:6.1f} us)")
-    for name, rows in (("v4", v4.rows), ("v3", v3.rows)):
-        head, detail = mean(len(h.encode()) for h, _ in rows), mean(len(d) for _, d in rows)
+    v5, v4, v3 = (encoders[name].cpu * per for name in ("v5", "v4", "v3"))
+    print(f"encode_stored: v5 {v5:6.1f} us/decision   (v4 {v4:6.1f} us, v3 {v3:6.1f} us)")
+    for name, encoder in encoders.items():
+        head, detail = mean(len(h.encode()) for h, _ in encoder.rows), mean(len(d) for _, d in encoder.rows)
         print(f"stored bytes {name}: {head + detail:,.0f} per decision (head {head:,.0f} + detail {detail:,.0f})")
-    for name, rows in (("v4", v4.rows), ("v3", v3.rows)):
-        print(f"read back {name}: " + "   ".join(f"{label} {cpu * per:6.1f} us" for label, cpu in read_back(rows)))
+    for name, encoder in encoders.items():
+        reads = read_back(encoder.rows)
+        print(f"read back {name}: " + "   ".join(f"{label} {cpu * per:6.1f} us" for label, cpu in reads))
     print(f"machine calibration: {calibration():.3f} CPU-s for 10M loop additions (a 2023 laptop: about 0.4 s)")
 
 

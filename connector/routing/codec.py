@@ -5,10 +5,11 @@ dataclasses' type hints, so adding a field to a value object needs no codec chan
 
 A logged decision is a JSON *head* (``encode_stored``: inputs, owners, alert; SQL reports query it with
 json_extract) and a *detail* (trace, reads, delta: what explaining and replaying need, most of the bytes). The
-detail's first byte says its format; v1 and v2 rows are read by ``codec_legacy``, v3 rows by ``codec_v3``, and v4
-is written.
+detail's first byte says its format; v1 and v2 rows are read by ``codec_legacy``, v3 rows by ``codec_v3``, v4 rows
+by ``codec_v4``, and v5 is written (v4 for the rare decision holding a NaN or infinite float).
 
-The v4 layout is described in ``codec_v4``; v3 in ``codec_v3``.
+The v5 layout is described in ``codec_v5`` (it shares v4's steps and rosters chunks); v4 in ``codec_v4``; v3 in
+``codec_v3``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import zstandard
 
 from connector.errors import InvalidRecordError
 from connector.routing import codec_legacy as legacy
-from connector.routing import codec_v3, codec_v4
+from connector.routing import codec_v3, codec_v4, codec_v5
 from connector.routing.model import (
     Candidate,
     Decision,
@@ -184,12 +185,12 @@ _HEAD = ("lead_id", "stage", "decided_at", "config_version", "input", "assignmen
 
 
 def encode_stored(decision: Decision) -> tuple[str, bytes]:
-    """The decision as stored: a JSON head (inputs and owners, which SQL reports query) and the detail (v4).
+    """The decision as stored: a JSON head (inputs and owners, which SQL reports query) and the detail (v5).
 
     The detail holds what explaining and replaying need (trace, reads, delta) and most of a decision's bytes.
     """
     head = dumps({name: getattr(decision, name) for name in _HEAD})
-    return head, codec_v4.detail_v4(decision)
+    return head, codec_v5.detail_v5(decision)
 
 
 def decode_stored(payload: str | bytes, detail_z: bytes | None) -> Decision:
@@ -230,6 +231,11 @@ def detail_v3(decision: Decision) -> bytes:
     return codec_v3.detail_v3(decision)
 
 
+def detail_v4(decision: Decision) -> bytes:
+    """The detail as v4 wrote it (tag 6); kept so tests and benchmarks can write such rows."""
+    return codec_v4.detail_v4(decision)
+
+
 _T = typing.TypeVar("_T")
 
 
@@ -262,12 +268,14 @@ def _delta_part(detail_z: bytes) -> LedgerDelta:
 def _format(detail_z: bytes) -> types.ModuleType:
     """The module that reads a detail of this format (each has ``detail_parts``, ``reads_part``, ``delta_part``)."""
     tag = _tag(detail_z)
+    if tag == codec_v5.TAG:
+        return codec_v5
     if tag == codec_v4.TAG:
         return codec_v4
     return codec_v3 if tag in codec_v3.TAGS else legacy
 
 
-_KNOWN_TAGS = frozenset((legacy.V2_PLAIN, legacy.V2_ZLIB, *codec_v3.TAGS, codec_v4.TAG, legacy.V1_FIRST))
+_KNOWN_TAGS = frozenset((legacy.V2_PLAIN, legacy.V2_ZLIB, *codec_v3.TAGS, codec_v4.TAG, codec_v5.TAG, legacy.V1_FIRST))
 
 
 def _tag(detail_z: bytes) -> int:

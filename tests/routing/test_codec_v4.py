@@ -16,12 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connector.errors import InvalidRecordError
+from connector.routing import codec
 from connector.routing.codec import (
     decode_stored,
     detail_v1,
     detail_v3,
+    detail_v4,
     dumps,
-    encode_stored,
     stored_delta,
     stored_reads,
 )
@@ -41,6 +42,11 @@ from connector.routing.model import (
 
 from .builders import decide, lead, rep, routing
 from .test_codec_v3 import _decision, _decisions, _exactly, _large_team_decisions
+
+
+def encode_stored(decision: Decision) -> tuple[str, bytes]:
+    """The decision stored as v4 wrote it (``codec.encode_stored`` writes v5 now: tests/routing/test_codec_v5.py)."""
+    return codec.encode_stored(decision)[0], detail_v4(decision)
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +147,7 @@ def test_every_damaged_byte_and_every_cut_is_reported(decisions):
         (b"", "corrupt_decision_detail"),
         (b"\x06", "corrupt_decision_detail"),
         (b"\x06\x00\x00\x00\x00", "corrupt_decision_detail"),
-        (b"\x07anything", "unknown_decision_format"),
+        (b"\x08anything", "unknown_decision_format"),
     ],
 )
 def test_empty_short_or_unknown_details_raise_a_clear_error(detail, reason):

@@ -166,9 +166,9 @@ def test_decisions_of_small_and_large_teams_are_stored_in_the_current_format_and
     router = _router_with(db, reps)
     decisions = [router.route(RoutingInput(lead(i)), Snapshot(), MONDAY_3PM_UTC) for i in range(3)]
     details = [detail for (detail,) in db.conn.execute("SELECT trace_z FROM routing_decisions ORDER BY id")]
-    # The format tag: v4 (6) is what this version writes, whatever the team's size (tests/routing/test_codec_v4.py
-    # covers its layout; older rows are read by test_codec_v3.py and the tests below).
-    assert {detail[0] for detail in details} == {6}
+    # The format tag: v5 (7) is what this version writes, whatever the team's size (tests/routing/test_codec_v5.py
+    # covers its layout; older rows are read by test_codec_v4.py, test_codec_v3.py and the tests below).
+    assert {detail[0] for detail in details} == {7}
     assert [s.decision for s in decisions_since(db, MONDAY_3PM_UTC)] == decisions
     assert load_ledger(db) == router.ledger
 
