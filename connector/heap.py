@@ -39,10 +39,11 @@ from connector.logs import get_logger
 
 log = get_logger("leadrelay.heap")
 
-# Young threshold measured with bench/routing_speed.py (20,000 leads, 50,000 accounts, after a settle): collections
-# in the timed part and decisions per CPU-second for 700 (the interpreter's default), 2,000, 10,000 and 50,000 are in
-# the module's report; 10,000 removes ~95% of young collections, higher gains nothing measurable, and a young
-# generation of 10,000 containers is a few MB at most.
+# Young threshold measured with bench/routing_speed.py --leads 20000 --batch 50 after a settle (load 2.8-3.3, two runs
+# each): decisions per CPU-second / collector ms in the timed part: 700 (the interpreter's) 2,757-2,855 / 721-768;
+# 2,000: 3,014-3,093 / 163-224; 10,000: 3,036-3,059 / 88-135; 50,000: 3,098-3,160 / 29-67. 10,000 takes ~97% of
+# the young collections away at ~4 ms a pause; 50,000 gained ~2% more, within the noise, at 15-30 ms a pause (which
+# a lead in flight would wait for), so 10,000 it is. A young generation that size is a few MB at most.
 YOUNG_THRESHOLD = 10_000
 OLDER_THRESHOLDS = (10, 10)  # the interpreter's defaults: with the loaded data frozen, full collections are cheap
 MIN_RESETTLE_S = 300.0  # at most one full collection per five minutes from this policy (≤ 0.2% of wall time)

@@ -211,7 +211,9 @@ class Daemon:
 
     def _settle_heap(self) -> None:
         """Bring the account index up to date with the catch-up sync, then freeze the loaded data out of the
-        collector (one full collection, before the first lead)."""
+        collector (one full collection, before the first lead); not for a daemon already told to stop."""
+        if self.stopping.is_set():
+            return
         with self.route_lock:
             self.pipeline.preparer.refresh_accounts()
         self.heap.start(account_changes=self._account_changes())
