@@ -26,7 +26,6 @@ from typing import NamedTuple
 
 from connector.routing.model import (
     CountChange,
-    CreditChange,
     CreditChangeRow,
     LedgerDelta,
     LedgerEntry,
@@ -34,16 +33,14 @@ from connector.routing.model import (
     Reads,
 )
 
-_ZERO = LedgerEntry()
-# Building NamedTuples through their generated ``__new__`` costs several times a plain tuple; these build them from
-# a ready tuple of values, which ``map`` can call without going through Python code.
-_entry = partial(tuple.__new__, LedgerEntry)
-_change = partial(tuple.__new__, CreditChange)
+_ZERO: LedgerEntryRow = (0.0, 0.0, 0)  # a rep the pool has never credited
+# Building a NamedTuple through its generated ``__new__`` costs several times a plain tuple; this builds one from a
+# ready tuple of values, which ``map`` can call without going through Python code.
 _count_change = partial(tuple.__new__, CountChange)
 
-# One pool's standing: rep -> (credit, expected, assigned). Entries are LedgerEntry or plain tuples in its field
-# order (picks write plain tuples: they are equal, and cheaper to build); ``entry`` and ``items`` hand out
-# LedgerEntry.
+# One pool's standing: rep -> (credit, expected, assigned), plain tuples in LedgerEntry's field order (equal to
+# LedgerEntry, cheaper to build, and written by the decision log's JSON without a per-entry callback); ``entry``
+# and ``items`` hand out LedgerEntry. Credit changes are plain tuples in CreditChange's field order, likewise.
 Book = dict[str, LedgerEntryRow]
 
 
@@ -70,7 +67,7 @@ class LedgerState:
     def entry(self, pool: str, rep: str) -> LedgerEntry:
         """The rep's standing in the pool (zero when never seen)."""
         book = self.books.get(pool)
-        return _ZERO if book is None else LedgerEntry._make(book.get(rep, _ZERO))
+        return LedgerEntry._make(_ZERO if book is None else book.get(rep, _ZERO))
 
     def count(self, rep: str, period: str) -> int:
         """Leads the rep received in the period."""
@@ -84,7 +81,7 @@ class LedgerState:
             if book is None:
                 book = books[pool] = {}
             old = book.get(rep, _ZERO)
-            book[rep] = _entry((credit, old[1] + expected_added, old[2] + assigned_added))
+            book[rep] = (credit, old[1] + expected_added, old[2] + assigned_added)
         counts = self.counts
         for rep, period, added in delta.counts:
             key = (rep, period)
@@ -184,8 +181,8 @@ class LedgerView:
         self, pool: str, rep: str, old: LedgerEntryRow, *, credit: float, expected_added: float, assigned_added: int
     ) -> None:
         """Record a rep's new credit in a pool (``old`` is its standing before, as read through this view)."""
-        self._book(pool)[rep] = _entry((credit, old[1] + expected_added, old[2] + assigned_added))
-        self._changes.append(_change((pool, rep, credit, expected_added, assigned_added)))
+        self._book(pool)[rep] = (credit, old[1] + expected_added, old[2] + assigned_added)
+        self._changes.append((pool, rep, credit, expected_added, assigned_added))
 
     def add_lead(self, rep: str, periods: Sequence[str]) -> None:
         """Count one more lead for the rep in each period (for caps); each counter is read (and recorded as read,

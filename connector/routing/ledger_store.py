@@ -13,13 +13,14 @@ process) sees the first one's decisions before it decides.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 from connector.routing.codec import decode, loads
 from connector.routing.codec import stored_delta as detail_delta
 from connector.routing.ledger import LedgerState, LedgerView
-from connector.routing.model import LedgerDelta, LedgerEntry, LedgerEntryRow
+from connector.routing.model import CountChange, LedgerDelta, LedgerEntry, LedgerEntryRow
 
 _ZERO = LedgerEntry()
 
@@ -41,14 +42,40 @@ _UPSERT_COUNT = (
 
 @dataclass
 class StoredLedger:
-    """The in-memory ledger, how far into the decision log it reaches, and what changed since the checkpoint."""
+    """The in-memory ledger, how far into the decision log it reaches, and what changed since the checkpoint.
+
+    Adopting a routed decision only appends what it moved to ``_moved`` (one list append per decision); which
+    entries are dirty and when each last moved are worked out from that list when asked (at the checkpoint, every
+    ``CHECKPOINT_EVERY`` decisions). Most picks of a pool hand over the same tuple of reps, so folding takes each
+    (pool, reps tuple) once, latest first, instead of updating every rep for every decision.
+    """
 
     state: LedgerState
     through_id: int  # the last decision whose delta is folded in
     checkpoint_id: int  # the last decision the on-disk tables include
-    updated_ms: dict[str, dict[str, int]] = field(default_factory=dict)  # pool -> rep -> when the entry last moved
-    dirty_entries: dict[str, set[str]] = field(default_factory=dict)  # pool -> reps changed since the checkpoint
-    dirty_counts: set[tuple[str, str]] = field(default_factory=set)
+    _updated_ms: dict[str, dict[str, int]] = field(default_factory=dict)  # pool -> rep -> when the entry last moved
+    _dirty_entries: dict[str, set[str]] = field(default_factory=dict)  # pool -> reps changed since the checkpoint
+    _dirty_counts: set[tuple[str, str]] = field(default_factory=set)
+    # Adopted decisions not folded into the three above yet: (their (pool, reps) per pick, their count changes, ms).
+    _moved: list[tuple[Sequence[tuple[str, Sequence[str]]], Sequence[CountChange], int]] = field(default_factory=list)
+
+    @property
+    def updated_ms(self) -> dict[str, dict[str, int]]:
+        """pool -> rep -> when the entry last moved (epoch ms)."""
+        self._fold()
+        return self._updated_ms
+
+    @property
+    def dirty_entries(self) -> dict[str, set[str]]:
+        """pool -> reps whose entries changed since the checkpoint."""
+        self._fold()
+        return self._dirty_entries
+
+    @property
+    def dirty_counts(self) -> set[tuple[str, str]]:
+        """(rep, period) counters changed since the checkpoint."""
+        self._fold()
+        return self._dirty_counts
 
     @property
     def pending(self) -> int:
@@ -58,27 +85,56 @@ class StoredLedger:
     @property
     def dirty(self) -> bool:
         """Whether anything changed since the last checkpoint."""
-        return bool(self.pending or self.dirty_entries or self.dirty_counts)
+        return bool(self.pending or self._moved or self._dirty_entries or self._dirty_counts)
 
     def apply(self, delta: LedgerDelta, decision_id: int, at_ms: int) -> None:
         """Fold one logged decision's delta in and remember what to write at the next checkpoint."""
+        self._fold()
         self.state.apply(delta)
-        updated, dirty = self.updated_ms, self.dirty_entries
+        updated, dirty = self._updated_ms, self._dirty_entries
         for pool, rep, *_ in delta.credits:
             _in(updated, pool)[rep] = at_ms
             _in_set(dirty, pool).add(rep)
-        self.dirty_counts.update((rep, period) for rep, period, _ in delta.counts)
+        self._dirty_counts.update((rep, period) for rep, period, _ in delta.counts)
         self.through_id = decision_id
 
     def adopt(self, view: LedgerView, decision_id: int, at_ms: int) -> None:
         """Take over a just-logged decision's books (``apply`` of its delta, without the per-entry work)."""
         self.state.adopt(view)
-        updated, dirty = self.updated_ms, self.dirty_entries
-        for pool, reps in view.changed():
-            _in(updated, pool).update(dict.fromkeys(reps, at_ms))
-            _in_set(dirty, pool).update(reps)
-        self.dirty_counts.update(map(_rep_and_period, view.count_changes()))
+        self._moved.append((view.changed(), view.count_changes(), at_ms))
         self.through_id = decision_id
+
+    def checkpointed(self) -> None:
+        """The tables now hold everything folded in: nothing is dirty any more."""
+        self._fold()
+        self.checkpoint_id = self.through_id
+        self._dirty_entries = {}
+        self._dirty_counts = set()
+
+    def _fold(self) -> None:
+        """Work the adopted decisions' moves into the dirty sets and the last-moved times, latest first."""
+        moved = self._moved
+        if not moved:
+            return
+        latest: dict[str, dict[str, int]] = {}
+        seen: set[tuple[str, int]] = set()
+        counts: set[tuple[str, str]] = set()
+        for picks, count_changes, at_ms in reversed(moved):
+            for pool, reps in picks:
+                key = (pool, id(reps))  # the reps objects stay alive in ``moved`` while this runs
+                if key in seen:
+                    continue  # the same reps moved later: their latest time is already taken
+                seen.add(key)
+                times = _in(latest, pool)
+                for rep in reps:
+                    times.setdefault(rep, at_ms)
+            counts.update(map(_rep_and_period, count_changes))
+        self._moved = []
+        updated, dirty = self._updated_ms, self._dirty_entries
+        for pool, times in latest.items():
+            _in(updated, pool).update(times)
+            _in_set(dirty, pool).update(times)
+        self._dirty_counts.update(counts)
 
 
 _rep_and_period = itemgetter(0, 1)  # a CountChange's counter key
@@ -105,7 +161,7 @@ def read_ledger(conn: sqlite3.Connection) -> StoredLedger:
     for pool, rep, credit, expected, assigned, at_ms in conn.execute(
         "SELECT pool, rep, credit, expected, assigned, updated_at_ms FROM routing_ledger"
     ):
-        books.setdefault(pool, {})[rep] = LedgerEntry(credit, expected, assigned)
+        books.setdefault(pool, {})[rep] = (credit, expected, assigned)  # plain: as routing writes them
         _in(updated, pool)[rep] = at_ms
     counts = {(rep, period): n for rep, period, n in conn.execute("SELECT rep, period, count FROM routing_counts")}
     last = checkpoint_id(conn)
@@ -165,6 +221,4 @@ def save_checkpoint(conn: sqlite3.Connection, stored: StoredLedger) -> None:
         " ON CONFLICT (id) DO UPDATE SET last_decision_id = excluded.last_decision_id",
         (stored.through_id,),
     )
-    stored.checkpoint_id = stored.through_id
-    stored.dirty_entries = {}
-    stored.dirty_counts = set()
+    stored.checkpointed()

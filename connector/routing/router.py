@@ -112,8 +112,11 @@ class Router:
             # The transaction rolled back: the database is the truth, so take the ledger back from it.
             self._stored = read_ledger(self.db.conn)
             raise
+        log = _LOG.get()
+        routed = log.is_enabled_for(logging.INFO)  # a quiet daemon logs only the alerts
         for decision in decisions:
-            _log(decision)
+            if routed or decision.alert is not None:
+                _log(log, decision)
         return decisions
 
     def _decide(
@@ -170,8 +173,7 @@ class Router:
         return deleted
 
 
-def _log(decision: Decision) -> None:
-    log = _LOG.get()
+def _log(log: Any, decision: Decision) -> None:
     if decision.alert is not None:
         log.warning(
             "lead_sent_to_final_fallback",
@@ -180,8 +182,6 @@ def _log(decision: Decision) -> None:
             owner=decision.owner,
             reason=decision.alert,
         )
-        return
-    if not log.is_enabled_for(logging.INFO):  # a quiet daemon: skip gathering the event's context
         return
     primary = decision.assignments[0]
     log.info(

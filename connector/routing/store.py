@@ -103,18 +103,20 @@ def _ms(moment: datetime) -> int:
 
 def decision_row(decision_id: int, decision: Decision) -> tuple[Any, ...]:
     """The row that logs ``decision`` under ``decision_id`` (see ``insert_decisions``)."""
-    primary = decision.assignments[0]
+    assignments = decision.assignments
+    primary = assignments[0]
+    alone = len(assignments) == 1  # no secondary owner (the usual case): nothing to look for
     return (
         decision_id,
         decision.lead_id,
         decision.stage,
         _ms(decision.decided_at),
         primary.owner,
-        decision.secondary_owner,
+        None if alone else decision.secondary_owner,
         primary.step,
         primary.rule,
         primary.pool,
-        int(decision.final_fallback),
+        int(primary.final_fallback if alone else decision.final_fallback),
         decision.config_version,
         *encode_stored(decision),
     )
