@@ -14,8 +14,7 @@ functions), all in C.
     steps,   exactly as in v4 (see ``codec_v4``).
     rosters
     own      a uint32 size of a JSON text, the text, then little-endian doubles. The JSON: [the own steps as
-             v4 writes them ([stage, step, kind, outcome, detail, rule, pool, pools_tried (0: just the pool),
-             number of picks, owner], the first three left out when the step before has them), picks, read keys,
+             [stage, step, kind, outcome, detail, rule, pool, pools_tried, number of picks, owner], picks, read keys,
              the credit reads' assigned column, the count reads as [rep, period, count], the owner reads as v3
              and v4 write them, owners_known, delta keys, predicted, the delta's assigned_added column, the count
              changes as [rep, period, added]], where
@@ -45,7 +44,7 @@ import typing
 import zlib
 from functools import cache
 from itertools import chain, compress, repeat
-from operator import add, is_, sub
+from operator import add, attrgetter, is_, sub
 from typing import Any
 
 import orjson
@@ -64,7 +63,6 @@ from connector.routing.codec_v4 import (
     _joined,
     _one_or_all,
     _own_positions,
-    _own_step,
     _own_step_from,
     _owner_reads,
     _owners_json,
@@ -79,7 +77,7 @@ from connector.routing.codec_v4 import (
     _squeezed,
     _unsqueeze,
 )
-from connector.routing.model import CountChange, Decision, LedgerDelta, LedgerEntry, Reads, StepResult
+from connector.routing.model import CountChange, Decision, LedgerDelta, LedgerEntry, Pick, Reads, StepResult
 
 TAG = 7
 CORRUPT = codec_v4.CORRUPT
@@ -92,6 +90,9 @@ _OWN_PARAMS = zstandard.ZstdCompressionParameters.from_level(
 )
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _NO_COLUMNS: tuple[tuple[Any, ...], ...] = ((), (), ())
+# An own step's row (with its number of picks and its owner after these): v4's rows leave out what the step before
+# has and a pools_tried that is just the pool, at a Python comparison or two per step; the frame saves those bytes.
+_OWN_ROW = attrgetter("stage", "step", "kind", "outcome", "detail", "rule", "pool", "pools_tried")
 
 
 class _Zstd5(threading.local):
@@ -113,19 +114,26 @@ def _doubles(size: int) -> struct.Struct:
 # ---- v5: writing ----
 def detail_v5(decision: Decision) -> bytes:
     """The decision's detail in v5 (see the module docstring)."""
-    trace = decision.trace
+    steps, shared, rows, picks = shared_parts(decision.trace)
+    return _framed(steps, shared.chunk, _squeezed(_own_part(decision, shared, rows, picks), _ZSTD5.own))
+
+
+def shared_parts(trace: tuple[StepResult, ...]) -> tuple[bytes, _Shared, list[Any], tuple[Pick, ...]]:
+    """The trace's steps chunk and its picks' rosters (remembered, as v4 does), its own steps' rows and its picks.
+
+    Public for bench/codec_speed.py, which times the shared chunks (the same work in v4 and v5) apart."""
     ids = list(map(id, trace))
     own_at = _own_positions(trace, ids)
     own_steps = [trace[i] for i in own_at]
-    picks = _joined(map(_PICKS, own_steps)) if own_steps else ()
+    picks: tuple[Pick, ...] = _joined(map(_PICKS, own_steps)) if own_steps else ()
     for i in own_at:
         ids[i] = 0
     steps_key = tuple(ids)
     steps = _STEPS.get(steps_key) or _remember_steps(steps_key, trace)
     rosters_key = tuple(map(id, map(_ROSTER, picks)))
     shared = _SHARED.get(rosters_key) or _remember(rosters_key, picks)
-    rows = [_own_step(trace[i - 1] if i else None, trace[i]) for i in own_at]
-    return _framed(steps[0], shared.chunk, _squeezed(_own_part(decision, shared, rows, picks), _ZSTD5.own))
+    rows = [(*_OWN_ROW(step), len(step.picks), step.owner) for step in own_steps]
+    return steps[0], shared, rows, picks
 
 
 def _framed(steps: bytes, rosters: bytes, own: bytes) -> bytes:
@@ -134,7 +142,7 @@ def _framed(steps: bytes, rosters: bytes, own: bytes) -> bytes:
     return _TAG_BYTE + _SIZE.pack(zlib.crc32(body)) + body
 
 
-def _own_part(decision: Decision, shared: _Shared, rows: list[Any], picks: tuple[Any, ...]) -> bytes:
+def _own_part(decision: Decision, shared: _Shared, rows: list[Any], picks: tuple[Pick, ...]) -> bytes:
     """The own chunk before compression: its JSON's size, the JSON and the doubles (see the module docstring)."""
     reads, delta = decision.reads, decision.delta
     # Columns by zip, in C: the reads' entries and the delta's changes may be plain tuples or NamedTuples alike.
