@@ -14,7 +14,8 @@ functions), all in C.
     steps,   exactly as in v4 (see ``codec_v4``).
     rosters
     own      a uint32 size of a JSON text, the text, then little-endian doubles. The JSON: [the own steps as
-             [stage, step, kind, outcome, detail, rule, pool, pools_tried, number of picks, owner], picks, read keys,
+             v4 writes them ([stage, step, kind, outcome, detail, rule, pool, pools_tried (0: just the pool),
+             number of picks, owner], the first three left out when the step before has them), picks, read keys,
              the credit reads' assigned column, the count reads as [rep, period, count], the owner reads as v3
              and v4 write them, owners_known, delta keys, predicted, the delta's assigned_added column, the count
              changes as [rep, period, added]], where
@@ -44,7 +45,7 @@ import typing
 import zlib
 from functools import cache
 from itertools import chain, compress, repeat
-from operator import add, attrgetter, is_, sub
+from operator import add, is_, sub
 from typing import Any
 
 import orjson
@@ -63,6 +64,7 @@ from connector.routing.codec_v4 import (
     _joined,
     _one_or_all,
     _own_positions,
+    _own_step,
     _own_step_from,
     _owner_reads,
     _owners_json,
@@ -90,9 +92,6 @@ _OWN_PARAMS = zstandard.ZstdCompressionParameters.from_level(
 )
 _new = tuple.__new__  # a NamedTuple from an iterable of its values, without its keyword-handling constructor
 _NO_COLUMNS: tuple[tuple[Any, ...], ...] = ((), (), ())
-# An own step's row (with its number of picks and its owner after these): v4's rows leave out what the step before
-# has and a pools_tried that is just the pool, at a Python comparison or two per step; the frame saves those bytes.
-_OWN_ROW = attrgetter("stage", "step", "kind", "outcome", "detail", "rule", "pool", "pools_tried")
 
 
 class _Zstd5(threading.local):
@@ -132,7 +131,7 @@ def shared_parts(trace: tuple[StepResult, ...]) -> tuple[bytes, _Shared, list[An
     steps = _STEPS.get(steps_key) or _remember_steps(steps_key, trace)
     rosters_key = tuple(map(id, map(_ROSTER, picks)))
     shared = _SHARED.get(rosters_key) or _remember(rosters_key, picks)
-    rows = [(*_OWN_ROW(step), len(step.picks), step.owner) for step in own_steps]
+    rows = [_own_step(trace[i - 1] if i else None, trace[i]) for i in own_at]
     return steps[0], shared, rows, picks
 
 
