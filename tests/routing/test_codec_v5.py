@@ -4,6 +4,7 @@ read, damage reported, bytes close to v4."""
 from __future__ import annotations
 
 import math
+import random
 import struct
 import zlib
 from typing import Any
@@ -181,6 +182,17 @@ def test_generated_decisions_round_trip_exactly(data, trace):
 
 def test_an_empty_decision_round_trips():
     _round_trips(_decision(()))
+
+
+def test_a_shared_part_beyond_64_kib_round_trips():
+    # Sizes past a uint16 take the wide form of the header.
+    rng = random.Random(4)
+    reps = tuple(f"{rng.getrandbits(128):032x}@huge.example" for _ in range(6_000))
+    roster = PickRoster("huge", reps, (True,) * len(reps), (None,) * len(reps), (None,) * len(reps), (1.0,) * len(reps))
+    step = StepResult("s", "pool", "pool", "assigned", "picked", pool="huge", picks=(Pick(roster, (0.0,) * len(reps)),))
+    decision = _decision((step,))
+    assert len(encode_stored(decision)[1]) > 0xFFFF
+    _round_trips(decision)
 
 
 def test_objects_made_and_dropped_one_after_another_never_borrow_each_others_parts():
