@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from routing_speed import build_accounts, build_config, build_inputs, calibration, set_up_collector
 
 from connector.models import Owner
-from connector.routing import codec, codec_v5
+from connector.routing import codec, codec_v4, codec_v5
 from connector.routing.cascade import route
 from connector.routing.ledger import LedgerState
 from connector.routing.model import Decision, Snapshot
@@ -77,7 +77,7 @@ def main() -> None:
         decision = route(inp, snapshot, config, ledger, start + timedelta(seconds=i * 2), config_version="bench")
         ledger.apply(decision.delta)
         started = clock()
-        codec_v5.shared_parts(decision.trace)
+        codec_v4.shared_parts(decision.trace)
         shared_cpu += clock() - started
         # Whichever encoder runs first finds the decision's objects out of the CPU's caches: take turns.
         for encoder in turns[i % 4 :] + turns[: i % 4]:

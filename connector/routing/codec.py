@@ -215,7 +215,7 @@ def stored_reads(detail_z: bytes) -> Reads:
 def stored_delta(detail_z: bytes) -> LedgerDelta:
     """Only the ledger delta of a stored detail (what loading the ledger needs), from any stored version.
 
-    From v3 and v4 rows its credit changes are plain tuples in ``CreditChange`` field order (equal to them, and
+    From v3, v4 and v5 rows its credit changes are plain tuples in ``CreditChange`` field order (equal to them, and
     what routing itself builds): this runs for every decision the ledger catches up on.
     """
     return _readable(_delta_part, detail_z)

@@ -220,7 +220,18 @@ def _joined(parts: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
 
 # ---- v4: writing ----
 def detail_v4(decision: Decision) -> bytes:
-    trace = decision.trace
+    steps, shared, rows, picks = shared_parts(decision.trace)
+    delta, own, floats = _own_parts(decision, shared, rows, picks)
+    zstd = _ZSTD4
+    numbers = _squeezed(_SIZE.pack(len(delta)) + delta + floats, zstd.numbers)
+    return _framed(steps, shared.chunk, numbers, _squeezed(own, zstd.own))
+
+
+def shared_parts(trace: tuple[StepResult, ...]) -> tuple[bytes, _Shared, list[Any], tuple[Pick, ...]]:
+    """The trace's steps chunk and its picks' rosters chunk (each remembered by its objects' identities), its own
+    steps' rows (see ``_own_step``) and its picks: what v4 and v5 write alike.
+
+    Public for v5 and for bench/codec_speed.py, which times this part apart."""
     ids = list(map(id, trace))
     own_at = _own_positions(trace, ids)
     own_steps = [trace[i] for i in own_at]
@@ -231,10 +242,8 @@ def detail_v4(decision: Decision) -> bytes:
     steps = _STEPS.get(steps_key) or _remember_steps(steps_key, trace)
     rosters_key = tuple(map(id, map(_ROSTER, picks)))
     shared = _SHARED.get(rosters_key) or _remember(rosters_key, picks)
-    delta, own, floats = _own_parts(decision, shared, [(trace[i - 1] if i else None, trace[i]) for i in own_at], picks)
-    zstd = _ZSTD4
-    numbers = _squeezed(_SIZE.pack(len(delta)) + delta + floats, zstd.numbers)
-    return _framed(steps[0], shared.chunk, numbers, _squeezed(own, zstd.own))
+    rows = [_own_step(trace[i - 1] if i else None, trace[i]) for i in own_at]
+    return steps[0], shared, rows, picks
 
 
 def _squeezed(raw: bytes, compress: typing.Callable[[bytes], bytes]) -> bytes:
@@ -342,7 +351,7 @@ def _steps_json(trace: tuple[StepResult, ...], key: tuple[int, ...]) -> bytes:
 
 
 def _own_parts(
-    decision: Decision, shared: _Shared, own_steps: list[tuple[StepResult | None, StepResult]], picks: tuple[Pick, ...]
+    decision: Decision, shared: _Shared, rows: list[Any], picks: tuple[Pick, ...]
 ) -> tuple[bytes, bytes, bytes]:
     """The own chunk's delta JSON, other JSON and doubles."""
     reads = decision.reads
@@ -363,7 +372,7 @@ def _own_parts(
     text = orjson.dumps(
         (
             none_at,
-            [_own_step(before, step) for before, step in own_steps],
+            rows,
             first,
             _one_or_all(read_pools[first:]),
             read_reps[first:],

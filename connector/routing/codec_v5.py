@@ -55,21 +55,13 @@ from connector.errors import InvalidRecordError
 from connector.routing import codec_v4
 from connector.routing.codec_v4 import (
     _CREDITS,
-    _PICKS,
-    _ROSTER,
-    _SHARED,
     _SHARED_READ,
     _SIZE,
-    _STEPS,
     _joined,
     _one_or_all,
-    _own_positions,
-    _own_step,
     _own_step_from,
     _owner_reads,
     _owners_json,
-    _remember,
-    _remember_steps,
     _Shared,
     _shared_read,
     _shared_rosters,
@@ -78,6 +70,7 @@ from connector.routing.codec_v4 import (
     _size_at,
     _squeezed,
     _unsqueeze,
+    shared_parts,
 )
 from connector.routing.model import CountChange, Decision, LedgerDelta, LedgerEntry, Pick, Reads, StepResult
 
@@ -115,24 +108,6 @@ def detail_v5(decision: Decision) -> bytes:
     """The decision's detail in v5 (see the module docstring)."""
     steps, shared, rows, picks = shared_parts(decision.trace)
     return _framed(steps, shared.chunk, _squeezed(_own_part(decision, shared, rows, picks), _ZSTD5.own))
-
-
-def shared_parts(trace: tuple[StepResult, ...]) -> tuple[bytes, _Shared, list[Any], tuple[Pick, ...]]:
-    """The trace's steps chunk and its picks' rosters (remembered, as v4 does), its own steps' rows and its picks.
-
-    Public for bench/codec_speed.py, which times the shared chunks (the same work in v4 and v5) apart."""
-    ids = list(map(id, trace))
-    own_at = _own_positions(trace, ids)
-    own_steps = [trace[i] for i in own_at]
-    picks: tuple[Pick, ...] = _joined(map(_PICKS, own_steps)) if own_steps else ()
-    for i in own_at:
-        ids[i] = 0
-    steps_key = tuple(ids)
-    steps = _STEPS.get(steps_key) or _remember_steps(steps_key, trace)
-    rosters_key = tuple(map(id, map(_ROSTER, picks)))
-    shared = _SHARED.get(rosters_key) or _remember(rosters_key, picks)
-    rows = [_own_step(trace[i - 1] if i else None, trace[i]) for i in own_at]
-    return steps[0], shared, rows, picks
 
 
 def _framed(steps: bytes, rosters: bytes, own: bytes) -> bytes:
