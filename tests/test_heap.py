@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemon.daemon_harness import ENV, free_port, go_live_now, wait_for, write_config
+from daemon.daemon_harness import ENV, free_port, go_live_now, hot_api_lead, wait_for, write_config
 
 from adapters.sandbox.generate import iter_seed
 from adapters.slack.standin import SlackStandIn
 from connector import heap
 from connector.config.loader import load_config
 from connector.daemon import Daemon
-from connector.models import Activity, Lead
 from connector.relay import CrmParts
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "leadrelay.example.yaml"
@@ -217,14 +216,6 @@ def _config_file(tmp_path: Path) -> Path:
     return path
 
 
-def _lead(n: int) -> Lead:
-    hot = Activity(page_views=30, form_submissions=2, demo_requests=1, pricing_page_views=4, email_replies=1,
-                   last_activity_ms=int(time.time() * 1000))  # fmt: skip
-    return Lead(id=f"api:api:{n}", crm="api", native_id=str(n), object="api", email=f"p{n}@acme-widgets.de",
-                email_domain="acme-widgets.de", company="Acme Widgets", country="DE", employees=800,
-                title="VP Sales", activity=hot)  # fmt: skip
-
-
 def test_a_config_reload_rebuilds_the_index_and_the_old_one_is_collected_even_in_a_cycle(tmp_path, collector):
     path = _config_file(tmp_path)
     policy = heap.HeapPolicy(min_interval_s=0, active=True)
@@ -248,6 +239,6 @@ def test_a_config_reload_rebuilds_the_index_and_the_old_one_is_collected_even_in
 def test_routing_leads_through_a_running_daemon_runs_no_full_collection(tmp_path):
     daemon = Daemon(load_config(_config_file(tmp_path)), parts=CrmParts(), heap_policy=heap.HeapPolicy(active=True))
     with running(daemon), heap.watch_collector() as stats:
-        routed = sum(daemon.route_lead(_lead(n), write_back=False).routed for n in range(200))
+        routed = sum(daemon.route_lead(hot_api_lead(n), write_back=False).routed for n in range(200))
     assert routed == 200
     assert stats.collections[2] <= 1, stats.render()

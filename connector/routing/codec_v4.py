@@ -454,7 +454,7 @@ def _delta_parts(
 
 
 def _predicted(
-    shared: _Shared, credits: tuple[float, ...], credit: tuple[float, ...], expected: tuple[float, ...], won: Any
+    shared: _Shared, credits: tuple[Any, ...], credit: tuple[Any, ...], expected: tuple[Any, ...], won: Any
 ) -> bool:
     """Whether the credit changes are what a weighted round-robin pick makes of the credits it read (nearly every
     pick): each eligible member gains its share of the pick, the one chosen loses a lead; bit for bit."""
@@ -463,15 +463,18 @@ def _predicted(
         return False
     try:
         made = tuple(map(sub, map(add, compress(credits, shared.eligible), shares), won))
-    except TypeError:  # an assigned_added that is no number
+    except TypeError:  # a credit that is None, or an assigned_added that is no number
         return False
     return _same_floats(made, credit)
 
 
-def _same_floats(first: tuple[float, ...], second: tuple[float, ...]) -> bool:
-    """Equal bit for bit. ``==`` sees -0.0 as 0.0 (and NaN as unequal unless the very same object), so when a zero
-    is among them the floats must be the very same objects (as routing passes them on) or have the same bits."""
-    return first == second and (0.0 not in first or all(map(is_, first, second)) or _doubles(first) == _doubles(second))
+def _same_floats(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
+    """Equal bit for bit. ``==`` takes -0.0 for 0.0 (and NaN for unequal unless the very same object), so when a
+    zero is among them they must be the very same objects (as routing passes floats on) or be written alike (JSON
+    tells -0.0 from 0.0, and takes a None among them, which doubles would not)."""
+    return first == second and (
+        0.0 not in first or all(map(is_, first, second)) or orjson.dumps(first) == orjson.dumps(second)
+    )
 
 
 def _doubles(values: Iterable[float]) -> bytes:

@@ -45,7 +45,7 @@ import typing
 import zlib
 from functools import cache
 from itertools import chain, compress, repeat
-from operator import add, is_, sub
+from operator import add, sub
 from typing import Any
 
 import orjson
@@ -62,6 +62,8 @@ from connector.routing.codec_v4 import (
     _own_step_from,
     _owner_reads,
     _owners_json,
+    _predicted,
+    _same_floats,
     _Shared,
     _shared_read,
     _shared_rosters,
@@ -166,29 +168,6 @@ def _delta_columns(
     if reps == shared.reps and pools == shared.pools:
         return 1, False, credit, expected, won
     return (_one_or_all(pools), reps), False, credit, expected, won
-
-
-def _predicted(
-    shared: _Shared, credits: tuple[Any, ...], credit: tuple[Any, ...], expected: tuple[Any, ...], won: Any
-) -> bool:
-    """Whether the credit changes are what a weighted round-robin pick makes of the credits it read (nearly every
-    pick): each eligible member gains its share of the pick, the one chosen loses a lead; bit for bit."""
-    shares = shared.shares
-    if shares is None or not _same_floats(expected, shares):
-        return False
-    try:
-        made = tuple(map(sub, map(add, compress(credits, shared.eligible), shares), won))
-    except TypeError:  # a credit that is None, or an assigned_added that is no number
-        return False
-    return _same_floats(made, credit)
-
-
-def _same_floats(first: tuple[Any, ...], second: tuple[Any, ...]) -> bool:
-    """Equal bit for bit. ``==`` takes -0.0 for 0.0 (and NaN for unequal unless the very same object), so when a
-    zero is among them they must be the very same objects (as routing passes floats on) or be written alike."""
-    return first == second and (
-        0.0 not in first or all(map(is_, first, second)) or orjson.dumps(first) == orjson.dumps(second)
-    )
 
 
 # ---- v5: reading ----

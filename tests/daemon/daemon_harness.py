@@ -17,6 +17,7 @@ import requests
 from connector.config.loader import LoadedConfig, load_config
 from connector.db import connect
 from connector.demo import write_demo_config
+from connector.models import Activity, Lead
 from connector.pipeline import intake
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "leadrelay.example.yaml"
@@ -151,3 +152,12 @@ def create_contacts(sandbox: Any, n: int, *, tag: str = "burst") -> list[str]:
         answer.raise_for_status()
         ids.extend(str(r["id"]) for r in answer.json()["results"])
     return ids
+
+
+def hot_api_lead(n: int) -> Lead:
+    """A qualified lead as the API would hand it over (recent demo request, a German company of 800)."""
+    hot = Activity(page_views=30, form_submissions=2, demo_requests=1, pricing_page_views=4, email_replies=1,
+                   last_activity_ms=int(time.time() * 1000))  # fmt: skip
+    return Lead(id=f"api:api:{n}", crm="api", native_id=str(n), object="api", email=f"p{n}@acme-widgets.de",
+                email_domain="acme-widgets.de", company="Acme Widgets", country="DE", employees=800,
+                title="VP Sales", activity=hot)  # fmt: skip

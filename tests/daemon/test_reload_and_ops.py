@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import structlog
+from daemon_harness import hot_api_lead
 from starlette.testclient import TestClient
 
 from connector.config.loader import load_config
 from connector.daemon import Daemon, heartbeat
-from connector.models import Activity, Lead
 from connector.relay import CrmParts
 from connector.web.app import create_app
 
@@ -41,14 +41,6 @@ def daemon(config_file: Path) -> Iterator[Daemon]:
     running.close()
 
 
-def _lead(n: int) -> Lead:
-    hot = Activity(page_views=30, form_submissions=2, demo_requests=1, pricing_page_views=4, email_replies=1,
-                   last_activity_ms=int(time.time() * 1000))  # fmt: skip
-    return Lead(id=f"api:api:{n}", crm="api", native_id=str(n), object="api", email=f"p{n}@acme-widgets.de",
-                email_domain="acme-widgets.de", company="Acme Widgets", country="DE", employees=800,
-                title="VP Sales", activity=hot)  # fmt: skip
-
-
 def test_a_broken_edit_is_rejected_naming_the_field_and_the_old_rules_keep_routing(daemon, config_file):
     before = daemon.loaded.version
     text = config_file.read_text()
@@ -58,7 +50,7 @@ def test_a_broken_edit_is_rejected_naming_the_field_and_the_old_rules_keep_routi
     rejected = [e for e in logs if e["event"] == "config_reload_rejected"]
     assert rejected and "decision_retention_days" in rejected[0]["message"]
     assert daemon.pipeline.router.config_version == before
-    decision = daemon.route_lead(_lead(1), write_back=False).decisions[0]
+    decision = daemon.route_lead(hot_api_lead(1), write_back=False).decisions[0]
     assert decision.config_version == before, "the running rules stay in force"
 
 
@@ -71,7 +63,7 @@ def test_a_fixed_edit_takes_effect_without_a_restart(daemon, config_file):
     daemon.turn()
     assert daemon.loaded.version != before
     assert daemon.loaded.config.routing.decision_retention_days == 365
-    decision = daemon.route_lead(_lead(2), write_back=False).decisions[0]
+    decision = daemon.route_lead(hot_api_lead(2), write_back=False).decisions[0]
     assert decision.config_version == daemon.loaded.version
 
 
@@ -98,7 +90,7 @@ def test_health_readiness_and_metrics(daemon):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["outbox"]["ok"]
-    daemon.route_lead(_lead(3), write_back=False)
+    daemon.route_lead(hot_api_lead(3), write_back=False)
     text = client.get("/metrics").text
     for name in ("leadrelay_leads_routed_total", "leadrelay_decision_seconds_bucket", "leadrelay_outbox_depth"):
         assert name in text

@@ -7,6 +7,7 @@ import math
 import random
 import struct
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -42,6 +43,7 @@ from connector.routing.model import (
 from .builders import decide, lead, rep, routing
 from .test_codec_v3 import _decision, _decisions, _large_team_decisions
 from .test_codec_v4 import _deltas, _reads, _same, _traces
+from .test_codec_v4 import encode_stored as v4_encode_stored
 
 _MAGICLESS = zstandard.FORMAT_ZSTD1_MAGICLESS
 _NAN, _INF = float("nan"), float("inf")
@@ -52,13 +54,17 @@ def decisions() -> list[Decision]:
     return _decisions("resume") + _decisions("catch_up")
 
 
-def _round_trips(decision: Decision) -> bytes:
-    head, detail = encode_stored(decision)
-    assert detail[0] == 7
+def _round_trips(decision: Decision, write: Callable[[Decision], tuple[str, bytes]] = encode_stored) -> bytes:
+    head, detail = write(decision)
+    assert detail[0] == (7 if write is encode_stored else 6)
     _same(decode_stored(head, detail), decision)
     _same(stored_reads(detail), decision.reads)
     _same(stored_delta(detail), decision.delta)
     return detail
+
+
+# What these tests write as: v5 (what routing stores) and v4 (rows written before it, which share its chunks).
+_FORMATS = pytest.mark.parametrize("write", [encode_stored, v4_encode_stored], ids=["v5", "v4"])
 
 
 def test_routed_decisions_round_trip_exactly(decisions):
@@ -173,45 +179,51 @@ def test_ints_and_bools_keep_their_type(won):
     assert type(back.reads.counts[0][2]) is type(won)
 
 
+@_FORMATS
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.data(), _traces())
-def test_generated_decisions_round_trip_exactly(data, trace):
+@given(data=st.data(), trace=_traces())
+def test_generated_decisions_round_trip_exactly(write, data, trace):
     decision = _decision(trace, data.draw(_reads(trace)), data.draw(_deltas(trace)))
-    _round_trips(decision)
+    _round_trips(decision, write)
 
 
-def test_an_empty_decision_round_trips():
-    _round_trips(_decision(()))
+@_FORMATS
+def test_an_empty_decision_round_trips(write):
+    _round_trips(_decision(()), write)
 
 
-def test_a_shared_part_beyond_64_kib_round_trips():
+@_FORMATS
+def test_a_shared_part_beyond_64_kib_round_trips(write):
     # Sizes past a uint16 take the wide form of the header.
     rng = random.Random(4)
     reps = tuple(f"{rng.getrandbits(128):032x}@huge.example" for _ in range(6_000))
     roster = PickRoster("huge", reps, (True,) * len(reps), (None,) * len(reps), (None,) * len(reps), (1.0,) * len(reps))
     step = StepResult("s", "pool", "pool", "assigned", "picked", pool="huge", picks=(Pick(roster, (0.0,) * len(reps)),))
     decision = _decision((step,))
-    assert len(encode_stored(decision)[1]) > 0xFFFF
-    _round_trips(decision)
+    assert len(write(decision)[1]) > 0xFFFF
+    _round_trips(decision, write)
 
 
-def test_objects_made_and_dropped_one_after_another_never_borrow_each_others_parts():
-    # The encoder remembers steps and rosters by id; a dropped object's id may be reused by the next one.
-    for n in range(2_000):
+@_FORMATS
+def test_objects_made_and_dropped_one_after_another_never_borrow_each_others_parts(write):
+    # The encoder remembers steps and rosters by id; a dropped object's id may be reused by the next one. Past the
+    # memos' sizes too (their entries keep their objects, and are cleared when full).
+    for n in range(5_000):
         roster = PickRoster(f"p{n % 7}", (f"a{n}", "b"), (n % 2 == 0, True), (None, None), (None, None), (1.0, n))
         plain = StepResult("s", "rules", "rules", "no_match", f"country is {n}", rule=f"r{n % 3}")
         own = StepResult("s", "pool", "pool", "assigned", "picked b", pool="p", picks=(Pick(roster, (0.5, -n)),))
         decision = _decision((plain, own))
-        head, detail = encode_stored(decision)
+        head, detail = write(decision)
         assert decode_stored(head, detail) == decision
 
 
 # ---- damage -------------------------------------------------------------------------------------------------------
 
 
-def test_every_damaged_byte_and_every_cut_is_reported(decisions):
-    decision = max(decisions, key=lambda d: len(encode_stored(d)[1]))
-    head, detail = encode_stored(decision)
+@_FORMATS
+def test_every_damaged_byte_and_every_cut_is_reported(decisions, write):
+    decision = max(decisions, key=lambda d: len(write(d)[1]))
+    head, detail = write(decision)
     damaged = []
     for at in range(1, len(detail)):
         altered = bytearray(detail)
