@@ -529,10 +529,7 @@ class _Detail(typing.NamedTuple):
 def _chunks(detail_z: bytes) -> _Detail:
     """A v4 detail's chunks, checked against the CRC: the rosters one read (or remembered by its bytes), the
     numbers one decompressed and its delta JSON parsed."""
-    view = memoryview(detail_z)
-    (crc,) = _SIZE.unpack_from(view, 1)
-    if zlib.crc32(view[5:]) != crc:
-        raise InvalidRecordError("stored decision detail (v4) is damaged or cut short (CRC)", reason=CORRUPT)
+    view = checked(detail_z, "v4")
     at, steps_size = _size_at(view, 5)
     at, shared_size = _size_at(view, at)
     at, numbers_size = _size_at(view, at)
@@ -548,6 +545,16 @@ def _chunks(detail_z: bytes) -> _Detail:
         raise InvalidRecordError(f"stored decision detail (v4) has {len(numbers)} bytes of numbers", reason=CORRUPT)
     delta = _Delta._make(orjson.loads(numbers[_SIZE.size : end]))
     return _Detail(steps, shared, delta, view[at + numbers_size :], numbers[end:])
+
+
+def checked(detail_z: bytes, version: str) -> memoryview:
+    """The detail as a view once the CRC after its tag matches all that follows (v4 and v5 alike); a damaged or
+    cut detail raises ``InvalidRecordError`` before anything is decompressed."""
+    view = memoryview(detail_z)
+    (crc,) = _SIZE.unpack_from(view, 1)
+    if zlib.crc32(view[5:]) != crc:
+        raise InvalidRecordError(f"stored decision detail ({version}) is damaged or cut short (CRC)", reason=CORRUPT)
+    return view
 
 
 def _size_at(view: memoryview, at: int) -> tuple[int, int]:

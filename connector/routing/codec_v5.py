@@ -72,6 +72,7 @@ from connector.routing.codec_v4 import (
     _size_at,
     _squeezed,
     _unsqueeze,
+    checked,
     shared_parts,
 )
 from connector.routing.model import CountChange, Decision, LedgerDelta, LedgerEntry, Pick, Reads, StepResult
@@ -204,10 +205,7 @@ class _Detail(typing.NamedTuple):
 def _read(detail_z: bytes) -> _Detail:
     """A v5 detail checked against its CRC, its rosters read (or remembered by their bytes), its own chunk
     decompressed and parsed."""
-    view = memoryview(detail_z)
-    (crc,) = _SIZE.unpack_from(view, 1)
-    if zlib.crc32(view[5:]) != crc:
-        raise InvalidRecordError("stored decision detail (v5) is damaged or cut short (CRC)", reason=CORRUPT)
+    view = checked(detail_z, "v5")
     at, steps_size = _size_at(view, 5)
     at, shared_size = _size_at(view, at)
     steps = view[at : at + steps_size]
