@@ -351,10 +351,9 @@ def _registered_domain(raw_host: str) -> str:
 def _host_of(text: str) -> str:
     """The host part of an email address, a URL (with or without scheme) or a bare host[:port]."""
     if "://" in text or "/" in text:
-        split = urlsplit(text if "://" in text or text.startswith("//") else "//" + text)
         try:
-            return split.hostname or ""
-        except ValueError:  # a malformed port or bracket: no host we can trust
+            return urlsplit(text if "://" in text or text.startswith("//") else "//" + text).hostname or ""
+        except ValueError:  # an unmatched bracket (urlsplit) or a malformed port (hostname): no host we can trust
             return ""
     if "@" in text:
         text = text.rpartition("@")[2]
