@@ -1,7 +1,7 @@
 """Routing decisions per second: 300 reps, 50 rules, 50,000 accounts, every decision logged to SQLite.
 
     python bench/routing_speed.py [--reps 300] [--rules 50] [--accounts 50000] [--leads 20000] [--batch 1]
-                                  [--collector daemon|default] [--young N]
+                                  [--collector daemon|default] [--young N] [--rows encoded|constant]
 
 Each decision runs the whole cascade (named accounts, account continuity with pod fallback, the rules, the
 default pool's waterfall), checks every candidate's hours / PTO / holidays / caps, updates the fairness ledger and
@@ -15,6 +15,10 @@ After loading the team, accounts and inputs, and before the timed part, the coll
 after loading (``connector.heap``: settle the loaded data, tune the thresholds); ``--collector default`` leaves the
 interpreter's collector as it is (the A/B baseline). The collections that ran during the timed part (per generation,
 with their milliseconds) are printed either way.
+
+``--rows constant`` is a measuring device, not a mode of leadrelay: every decision is logged as the first decision's
+row (the same head and detail bytes), so the run shows what the cascade, the ledger and SQLite cost with the row
+encoding taken out: the ceiling that any faster encoder (compiled or not) could reach on this machine.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from connector.config.routing import RoutingConfig
 from connector.db import connect
 from connector.logs import configure
 from connector.models import Account, Lead, Owner
+from connector.routing import store
 from connector.routing.cascade import route
 from connector.routing.codec import encode_stored
 from connector.routing.ledger import LedgerState
@@ -185,7 +190,15 @@ def main() -> None:
         help="daemon: settle and tune as the daemon does after loading; default: the interpreter's collector",
     )
     parser.add_argument("--young", type=int, default=None, help="young-generation threshold instead of the policy's")
+    parser.add_argument(
+        "--rows",
+        choices=("encoded", "constant"),
+        default="encoded",
+        help="constant: log every decision as the first one's row (the cost without encoding; see the docstring)",
+    )
     args = parser.parse_args()
+    if args.rows == "constant":
+        store.encode_stored = _first_row_every_time(store.encode_stored)
     configure(json=True, level="WARNING")  # info events (one per lead) are filtered, as in a quiet daemon
     rng = random.Random(7)
     config = build_config(args.reps, args.rules, rng)
@@ -207,7 +220,10 @@ def main() -> None:
             " FROM routing_decisions"
         ).fetchone()
     print(f"python {sys.version.split()[0]} ({sys.executable}); {sys.version}")
-    print(f"reps={args.reps} rules={args.rules} accounts={args.accounts} leads={args.leads} batch={args.batch}")
+    print(
+        f"reps={args.reps} rules={args.rules} accounts={args.accounts} leads={args.leads} batch={args.batch}"
+        f" rows={args.rows}"
+    )
     print(f"collector: {collector_setup}")
     print(f"collections during the timed part: {collections.render()}")
     print(f"decisions logged: {rows[0]} (final fallback: {rows[1]}), {rows[2]:,.0f} bytes stored per decision")
@@ -220,6 +236,18 @@ def main() -> None:
         f" {(cpu - logic) * per_lead:,.0f} us/decision (CPU), of which encoding the row {encoding * per_lead:,.0f} us"
     )
     print(f"machine calibration: {calibration():.3f} CPU-s for 10M loop additions (a 2023 laptop: about 0.4 s)")
+
+
+def _first_row_every_time(encode: Any) -> Any:
+    """``encode`` for the first decision; that decision's row, unchanged, for every later one (``--rows constant``)."""
+    first: list[tuple[str, bytes]] = []
+
+    def constant(decision: Any) -> tuple[str, bytes]:
+        if not first:
+            first.append(encode(decision))
+        return first[0]
+
+    return constant
 
 
 def set_up_collector(mode: str, young: int | None) -> str:
