@@ -29,6 +29,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from connector.routing import store
 from connector.routing.cascade import route
 from connector.routing.codec import encode_stored
 from connector.routing.ledger import LedgerState
-from connector.routing.model import RoutingInput, Snapshot
+from connector.routing.model import Decision, RoutingInput, Snapshot
 from connector.routing.router import Router
 
 ZONES = [
@@ -238,11 +239,11 @@ def main() -> None:
     print(f"machine calibration: {calibration():.3f} CPU-s for 10M loop additions (a 2023 laptop: about 0.4 s)")
 
 
-def _first_row_every_time(encode: Any) -> Any:
+def _first_row_every_time(encode: Callable[[Decision], tuple[str, bytes]]) -> Callable[[Decision], tuple[str, bytes]]:
     """``encode`` for the first decision; that decision's row, unchanged, for every later one (``--rows constant``)."""
     first: list[tuple[str, bytes]] = []
 
-    def constant(decision: Any) -> tuple[str, bytes]:
+    def constant(decision: Decision) -> tuple[str, bytes]:
         if not first:
             first.append(encode(decision))
         return first[0]
